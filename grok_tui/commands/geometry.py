@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from enum import Enum
 from typing import Annotated
 
 import typer
@@ -12,15 +11,7 @@ from rich.table import Table
 
 from engine.geometry import irreducible_subspaces, min_irreps
 from engine.tasks import Task
-
-
-class Operation(str, Enum):
-    """Binary operation modulo p."""
-
-    add = "add"
-    sub = "sub"
-    mul = "mul"
-    div = "div"
+from grok_tui.options import Operation
 
 
 def _group_name(task: Task) -> str:

@@ -1,0 +1,5 @@
+"""Entry point for ``python -m grok_tui``."""
+
+from grok_tui.cli import main
+
+main()

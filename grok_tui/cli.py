@@ -1,0 +1,27 @@
+"""The ``grok-tui`` command line: a Typer app whose subcommands live in grok_tui.commands."""
+
+from __future__ import annotations
+
+import logging
+
+import typer
+
+from grok_tui.commands.geometry import geometry_command
+from grok_tui.commands.train import TRAIN_HELP, train_command
+
+app = typer.Typer(
+    name="grok-tui",
+    help="A terminal explorer for grokking on modular arithmetic.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+app.command("train", help=TRAIN_HELP)(train_command)
+app.command("geometry", help="Show the geometry of a task before training.")(geometry_command)
+
+
+def main() -> None:
+    """Run the command line (the console script and ``python -m grok_tui``)."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    app()
