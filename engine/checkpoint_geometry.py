@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import torch
+from safetensors import SafetensorError, safe_open
 from torch import Tensor
 
 from engine.checkpoints import load_weights
@@ -58,6 +59,25 @@ def load_checkpoint_model(run: Run, step: int, config: TrainConfig | None = None
         ) from error
     model.eval()
     return model
+
+
+def checkpoint_problem(run: Run, step: int) -> str | None:
+    """Check the header of the weights file at ``step``, without reading the tensors.
+
+    A cut-off or garbled file fails here because its header does not match its length.
+
+    Returns:
+        None for a readable file, else a message naming the file and what is wrong.
+    """
+    model_path, _ = run.checkpoint_paths(step)
+    try:
+        with safe_open(str(model_path), framework="pt", device="cpu") as weights:
+            weights.keys()
+    except FileNotFoundError:
+        return f"checkpoint {model_path} is missing"
+    except (OSError, SafetensorError) as error:
+        return f"checkpoint {model_path} is corrupt: {error}"
+    return None
 
 
 def checkpoint_geometry(run: Run, step: int) -> CheckpointGeometry:

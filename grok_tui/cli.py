@@ -7,6 +7,8 @@ import logging
 import typer
 
 from grok_tui.commands.geometry import geometry_command
+from grok_tui.commands.inspect import INSPECT_HELP, inspect_command
+from grok_tui.commands.runs import runs_command
 from grok_tui.commands.train import TRAIN_HELP, train_command
 
 app = typer.Typer(
@@ -19,6 +21,8 @@ app = typer.Typer(
 )
 app.command("train", help=TRAIN_HELP)(train_command)
 app.command("geometry", help="Show the geometry of a task before training.")(geometry_command)
+app.command("inspect", help=INSPECT_HELP)(inspect_command)
+app.command("runs", help="List the runs in a folder as a table.")(runs_command)
 
 
 def main() -> None:
