@@ -1,0 +1,1 @@
+"""Screens of the explorer: live training, and the screens for saved runs."""

@@ -1,0 +1,1 @@
+"""Widgets of the explorer: metrics charts, the alignment heatmap and the status bar."""
