@@ -5,10 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import torch
 
 from engine.config import TrainConfig, resolve_config
 from engine.runs import Run
 from engine.training import TrainResult, train
+
+# pytest-xdist runs one worker per core, so more torch threads would only oversubscribe the CPU
+torch.set_num_threads(1)
 
 # p=41 addition with half the pairs for training groks at about step 600 in about 2 s on a CPU
 SMALL_GROKKING = {"p": 41, "train_fraction": 0.5, "lr": 1e-2, "steps": 1000, "device": "cpu"}
