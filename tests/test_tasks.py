@@ -26,7 +26,7 @@ def test_task_pairs_and_labels(op: str, p: int) -> None:
     assert task.num_pairs == n * n
     assert task.pairs.shape == (n * n, 2)
     assert len(set(map(tuple, task.pairs.tolist()))) == n * n
-    for (i, j), label in zip(task.pairs.tolist(), task.labels.tolist()):
+    for (i, j), label in zip(task.pairs.tolist(), task.labels.tolist(), strict=True):
         a, b = i + task.offset, j + task.offset
         assert label + task.offset == _answer(op, a, b, p)
 
