@@ -29,10 +29,10 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("seed", "seed"),
     ("steps", "steps"),
     ("status", "status"),
-    ("best_test_acc", "best test"),
-    ("grok_step", "grok step"),
-    ("eps_eq", "final ε_eq"),
-)
+    ("best_test_acc", "best acc"),
+    ("grok_step", "grok"),
+    ("eps_eq", "ε_eq"),
+)  # best acc: best test accuracy; grok: first step at GROK_THRESHOLD; ε_eq: last record
 NUMERIC_COLUMNS = frozenset(
     {"p", "train_fraction", "weight_decay", "seed", "steps", "best_test_acc", "grok_step", "eps_eq"}
 )
