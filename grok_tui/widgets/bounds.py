@@ -25,6 +25,7 @@ class GapChart(StepChart):
         "gap<=bound: acc a<=A, loss l<=L",
         "acc a<=A  loss l<=L (right)",
         "acc a<=A  loss l<=L",
+        "a<=A acc l<=L loss",
     )
     SERIES = (
         Series("acc_gap", "a", GAP_COLOR),
@@ -43,7 +44,7 @@ class RhoChart(StepChart):
     TITLES = (
         "ρ over test  o median  x max",
         "ρ  o median  x max",
-        "o median  x max",
+        "ρ o median x max",
     )
     SERIES = (
         Series("rho_median", "o", GAP_COLOR, log=True),
