@@ -166,8 +166,8 @@ class FrequencyHeatmap(Widget):
         line = Text("top k: ", style="bold")
         for k, share in top_frequencies(shares_without_dc(latest), TOP_COUNT):
             entry = f"{k} {share:.0%}  "
-            if len(line) + len(entry.rstrip()) > width:
-                break
+            if share < 0.005 or len(line) + len(entry.rstrip()) > width:
+                break  # the rest round to 0% or do not fit
             line.append(entry)
         line.rstrip()
         return line
