@@ -159,11 +159,15 @@ def _check_logits(logits: Tensor, label_coordinate: Tensor) -> None:
     assert int(label_coordinate.max()) < n, f"label coordinates must be below n={n}"
 
 
-def _distance_index(label_coordinate: Tensor, n: int) -> Tensor:
-    """Return (t(x) - c) mod n for every input x and class c, shape (N, n), int64."""
-    t = label_coordinate.to(torch.int64)[:, None]
-    c = torch.arange(n, dtype=torch.int64)[None, :]
-    return (t - c) % n
+def _aligned(z: Tensor, label_coordinate: Tensor) -> Tensor:
+    """Return z read at distances from the answer: column s is z(x)_{(t(x) - s) mod n}.
+
+    Shape (N, n). Column 0 is the true class. The index t + n - s lies in [1, 2n - 1], so the
+    gather reads from z repeated twice along the classes instead of taking a remainder.
+    """
+    n = z.shape[1]
+    index = label_coordinate.to(torch.int64)[:, None] + (n - torch.arange(n))[None, :]
+    return torch.gather(torch.cat([z, z], dim=1), 1, index)
 
 
 def logit_profile(logits: Tensor, label_coordinate: Tensor) -> Tensor:
@@ -175,11 +179,7 @@ def logit_profile(logits: Tensor, label_coordinate: Tensor) -> Tensor:
     tables, and F(0) is the mean correct logit.
     """
     _check_logits(logits, label_coordinate)
-    z = _centre(logits)
-    n = z.shape[1]
-    # Column (t - s) mod n for s = 0..n-1: the same gather as (t - c) mod n read with c = s.
-    shifted = torch.gather(z, 1, _distance_index(label_coordinate, n))
-    return shifted.mean(dim=0)
+    return _aligned(_centre(logits), label_coordinate).mean(dim=0)
 
 
 def _restrict_profile(profile: Tensor, frequencies: list[int]) -> Tensor:
@@ -320,16 +320,18 @@ def deviation(
     _check_logits(logits, label_coordinate)
     z = _centre(logits)
     n = z.shape[1]
+    aligned = _aligned(z, label_coordinate)
     if profile is None:
-        profile = logit_profile(logits, label_coordinate)
+        profile = aligned.mean(dim=0)
     assert profile.shape == (n,), f"profile must have shape ({n},), got {tuple(profile.shape)}"
     if frequencies is None:
         frequencies = list(range(n // 2 + 1))
     frequencies = sorted(_validate_frequencies(n, frequencies))
     restricted = _restrict_profile(profile.to(torch.float64), frequencies)
 
-    canonical = restricted[_distance_index(label_coordinate, n)]
-    residual = z - canonical
+    # in aligned columns the canonical logits are F_K itself, and the true class is column 0;
+    # norms and maxima over classes do not depend on the column order
+    residual = aligned - restricted
     residual_sq = residual.square().sum(dim=1)
     logit_sq = z.square().sum(dim=1)
 
@@ -340,8 +342,7 @@ def deviation(
     log_tail = torch.logsumexp(offsets, dim=0)
     cross_entropy_canonical = float(_softplus(log_tail))
 
-    true_residual = residual.gather(1, label_coordinate.to(torch.int64)[:, None]).squeeze(1)
-    rise = residual.max(dim=1).values - true_residual
+    rise = residual.max(dim=1).values - residual[:, 0]
     tolerance = _rounding_tolerance(logits, restricted)
     if margin > tolerance:
         rho = rise / margin
@@ -382,6 +383,21 @@ def pooled_epsilon(result: Deviation, mask: Tensor) -> float:
 
 
 # Geometry of the task before training
+
+
+def restricted_epsilon(equivariant: Deviation, frequencies: list[int]) -> float:
+    """Return ε_K from the equivariant deviation of the same inputs, without a second pass.
+
+    ``equivariant`` must come from ``deviation`` with all frequencies and with the profile
+    computed over those same inputs (the default). Then the residuals H_eq(x) sum to zero over
+    x, so sum_x ||H_K(x)||^2 = sum_x ||H_eq(x)||^2 + N·||F - F_K||^2, which gives ε_K.
+    """
+    profile = equivariant.profile
+    n = profile.shape[0]
+    gap = profile - _restrict_profile(profile, sorted(_validate_frequencies(n, frequencies)))
+    count = equivariant.residual_sq.shape[0]
+    residual = float(equivariant.residual_sq.sum()) + count * float(gap.square().sum())
+    return _ratio(residual, float(equivariant.logit_sq.sum()))
 
 
 def _margin_term(n: int, k: int, amplitude: float) -> Tensor:

@@ -35,6 +35,7 @@ from engine.geometry import (
     min_irreps,
     pooled_epsilon,
     profile_power,
+    restricted_epsilon,
     top_frequencies,
 )
 from engine.models import Model
@@ -65,13 +66,16 @@ def grid_logits(task: Task, model: Model, train_mask: torch.Tensor) -> GridLogit
     For mul and div the columns are permuted by discrete log; for add and sub they stay.
     """
     with torch.no_grad():
-        raw = model.grid_logits().detach().to("cpu", torch.float64)
-    return GridLogits(raw[:, task.index_of_coordinate], task.label_coordinate, train_mask)
+        logits = model.grid_logits().detach().to("cpu", torch.float64)
+    if task.multiplicative:
+        logits = logits.index_select(1, task.index_of_coordinate)
+    return GridLogits(logits, task.label_coordinate, train_mask)
 
 
 def group_ordered(task: Task, matrix: torch.Tensor) -> torch.Tensor:
     """Reorder the rows of an (n, d) embedding or unembedding from index to coordinate order."""
-    return matrix.detach().to("cpu", torch.float64)[task.index_of_coordinate]
+    rows = matrix.detach().to("cpu", torch.float64)
+    return rows.index_select(0, task.index_of_coordinate) if task.multiplicative else rows
 
 
 @lru_cache(maxsize=32)
@@ -120,7 +124,6 @@ def evaluate(
     equivariant = deviation(grid.logits, labels)
     power = profile_power(equivariant.profile)
     top = top_frequencies(power, top_m or default_top_m(task.n))
-    low_dimensional = deviation(grid.logits, labels, frequencies=top, profile=equivariant.profile)
 
     # margin certificate and the bounds on the generalization gap
     certified_train = equivariant.certified[train].double().mean().item()
@@ -142,7 +145,7 @@ def evaluate(
         "eps_eq": equivariant.epsilon,
         "eps_eq_train": pooled_epsilon(equivariant, train),
         "eps_eq_test": pooled_epsilon(equivariant, test),
-        "eps_top": low_dimensional.epsilon,
+        "eps_top": restricted_epsilon(equivariant, top),
         "top_frequencies": top,
         "margin": equivariant.margin,
         "certified_train": certified_train,

@@ -26,6 +26,7 @@ from engine.geometry import (
     min_irreps,
     pooled_epsilon,
     profile_power,
+    restricted_epsilon,
     top_frequencies,
 )
 from engine.tasks import Task
@@ -424,3 +425,13 @@ def test_geometry_command_composite_mul() -> None:
     assert result.exit_code == 2
     assert result.stderr.startswith("error: ")
     assert "p=12" in result.stderr
+
+
+def test_restricted_epsilon_matches_deviation() -> None:
+    generator = torch.Generator().manual_seed(3)
+    task = Task("add", 23)
+    logits = torch.randn(task.num_pairs, task.n, generator=generator, dtype=torch.float64)
+    equivariant = deviation(logits, task.label_coordinate)
+    for frequencies in ([1], [2, 5, 7], list(range(1, 12))):
+        direct = deviation(logits, task.label_coordinate, frequencies=frequencies).epsilon
+        assert restricted_epsilon(equivariant, frequencies) == pytest.approx(direct, rel=1e-10)
