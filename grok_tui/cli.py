@@ -8,6 +8,7 @@ import typer
 
 from grok_tui.commands.geometry import geometry_command
 from grok_tui.commands.inspect import INSPECT_HELP, inspect_command
+from grok_tui.commands.report import REPORT_HELP, report_command
 from grok_tui.commands.runs import runs_command
 from grok_tui.commands.train import TRAIN_HELP, train_command
 
@@ -21,6 +22,9 @@ app = typer.Typer(
 )
 app.command("train", help=TRAIN_HELP)(train_command)
 app.command("geometry", help="Show the geometry of a task before training.")(geometry_command)
+app.command("report", help=REPORT_HELP, context_settings={"ignore_unknown_options": True})(
+    report_command
+)
 app.command("inspect", help=INSPECT_HELP)(inspect_command)
 app.command("runs", help="List the runs in a folder as a table.")(runs_command)
 
