@@ -84,7 +84,7 @@ def checkpoint_geometry(run: Run, step: int) -> CheckpointGeometry:
     """Load the checkpoint at ``step`` and evaluate it on the full grid of the run's task.
 
     The record has the keys of a metrics record (see ``engine.metrics``) except ``time`` and
-    ``lr``; ``top_frequencies`` uses the run's ``top_m``.
+    ``lr``, and ``top_frequencies`` uses the run's ``top_m``.
 
     Raises:
         RunError: the config, the split or the checkpoint is missing or corrupt.
@@ -155,8 +155,8 @@ def clock_coordinates(model: Model, task: Task, frequency: int) -> Tensor:
         frequency: k with 1 <= k < n/2.
 
     Returns:
-        (n, 2) float64 tensor; row g is the group element of coordinate g (see
-        ``embedding_clock`` for the orientation).
+        (n, 2) float64 tensor. Row g is the group element of coordinate g, and
+        ``embedding_clock`` describes the orientation.
     """
     embedding = group_ordered(task, model.operand_embedding())
     return embedding_clock(embedding, frequency)

@@ -82,7 +82,7 @@ async def choose_checkpoint(pilot, index: int) -> InspectScreen:
     step = checkpoints.highlighted_step
     await wait_for(
         pilot,
-        lambda: (screen.shown is not None and screen.shown.step == step)
+        lambda: (screen.displayed is not None and screen.displayed.step == step)
         or step in checkpoints.errors,
     )
     return screen
@@ -194,13 +194,13 @@ async def test_scrubber_matches_direct_evaluation(run_path: Path):
     async with app.run_test(size=SIZE) as pilot:
         screen = await choose_checkpoint(pilot, 3)
         expected = direct_record(run, steps[3])
-        shown = screen.shown.record
-        assert screen.shown.step == steps[3]
-        assert shown["eps_eq"] == pytest.approx(expected["eps_eq"], rel=1e-9)
-        assert shown["margin"] == pytest.approx(expected["margin"], rel=1e-9)
-        assert shown["certified_test"] == expected["certified_test"]
-        assert shown["embedding_energy"] == pytest.approx(expected["embedding_energy"])
-        assert screen.query_one(FrequencyEnergyPlot).record is shown
+        displayed = screen.displayed.record
+        assert screen.displayed.step == steps[3]
+        assert displayed["eps_eq"] == pytest.approx(expected["eps_eq"], rel=1e-9)
+        assert displayed["margin"] == pytest.approx(expected["margin"], rel=1e-9)
+        assert displayed["certified_test"] == expected["certified_test"]
+        assert displayed["embedding_energy"] == pytest.approx(expected["embedding_energy"])
+        assert screen.query_one(FrequencyEnergyPlot).record is displayed
         stats = str(screen.query_one("#checkpoint-stats", Static).render())
         assert f"ε_eq      {expected['eps_eq']:.4f}" in stats
         assert f"γ*        {expected['margin']:.4g}" in stats
@@ -215,9 +215,9 @@ async def test_scrubber_moves_to_next_checkpoint(run_path: Path):
     async with app.run_test(size=SIZE) as pilot:
         screen = await choose_checkpoint(pilot, 0)
         await pilot.press("down")
-        await wait_for(pilot, lambda: screen.shown.step == steps[1])
+        await wait_for(pilot, lambda: screen.displayed.step == steps[1])
         expected = direct_record(run, steps[1])
-        assert screen.shown.record["eps_eq"] == pytest.approx(expected["eps_eq"], rel=1e-9)
+        assert screen.displayed.record["eps_eq"] == pytest.approx(expected["eps_eq"], rel=1e-9)
 
 
 @run_async
@@ -225,12 +225,12 @@ async def test_clock_cycles_key_frequency(run_path: Path):
     app = InspectApp(run_path, is_run=True)
     async with app.run_test(size=SIZE) as pilot:
         screen = await choose_checkpoint(pilot, -1)
-        top = screen.shown.record["top_frequencies"]
+        top = screen.displayed.record["top_frequencies"]
         clock = screen.query_one(ClockPlot)
         assert clock.frequency == top[0]
         await pilot.press("f")
         assert clock.frequency == top[1]
-        expected = clock_coordinates(screen.shown.model, screen.shown.task, top[1])
+        expected = clock_coordinates(screen.displayed.model, screen.displayed.task, top[1])
         assert clock.points == [tuple(point) for point in expected.tolist()]
         await pilot.press("F", "F")
         assert clock.frequency == top[-1]
@@ -247,10 +247,10 @@ async def test_corrupt_checkpoint_marked(run_path: Path):
         screen = await choose_checkpoint(pilot, 1)
         checkpoints = screen.query_one(CheckpointList)
         assert str(weights) in checkpoints.errors[steps[1]]
-        assert screen.shown is None
+        assert screen.displayed is None
         await pilot.press("down")
-        await wait_for(pilot, lambda: screen.shown is not None)
-        assert screen.shown.step == steps[2]
+        await wait_for(pilot, lambda: screen.displayed is not None)
+        assert screen.displayed.step == steps[2]
 
 
 @run_async

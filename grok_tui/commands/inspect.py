@@ -30,8 +30,10 @@ PATH is a run folder (runs/NAME) or a folder of runs (runs/). On a terminal this
 inspect app: a run's curves, heatmap and bounds, following the run live while it trains,
 and a checkpoint scrubber that recomputes the geometry of any checkpoint on the CPU. A
 folder opens the run browser. With --print, or when stdout is not a terminal, it prints a
-plain-text summary instead; --json prints the summary as JSON. Exit code 2 when PATH is
-not a readable run or folder of runs.
+plain-text summary instead, and --json prints the summary as JSON. Exit code 2 when PATH
+is not a readable run or folder of runs. Problems inside a readable run, such as an
+unreadable metrics line or checkpoint, are printed as warnings on stderr and keep exit
+code 0, because the rest of the run is still summarised.
 """
 
 

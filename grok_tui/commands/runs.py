@@ -32,7 +32,9 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("best_test_acc", "best acc"),
     ("grok_step", "grok"),
     ("eps_eq", "ε_eq"),
-)  # best acc: best test accuracy; grok: first step at GROK_THRESHOLD; ε_eq: last record
+)
+# "best acc" is the best test accuracy, "grok" the first step whose test accuracy reaches
+# GROK_THRESHOLD, and "ε_eq" the value of the last record.
 NUMERIC_COLUMNS = frozenset(
     {"p", "train_fraction", "weight_decay", "seed", "steps", "best_test_acc", "grok_step", "eps_eq"}
 )
@@ -75,7 +77,7 @@ class RunRow:
 
 
 def format_value(column: str, value: Any) -> str:
-    """Return the table text of one value; an unknown value is shown as '-'."""
+    """Return the table text of one value, or '-' for an unknown value."""
     if value is None:
         return "-"
     if column == "steps":
@@ -89,7 +91,7 @@ def format_value(column: str, value: Any) -> str:
 
 
 def run_row(run: Run) -> RunRow:
-    """Summarise one run as a row; an unreadable run gets the status 'unreadable'."""
+    """Summarise one run as a row. An unreadable run gets the status 'unreadable'."""
     summary = try_summarize(run)
     if isinstance(summary, RunError):
         values = {key: None for key, _ in COLUMNS}
@@ -125,7 +127,7 @@ def collect_rows(folder: Path) -> list[RunRow]:
 
 
 def no_runs_message(folder: Path) -> str:
-    """Return the message for a folder that holds no runs."""
+    """Return the message for a folder that contains no runs."""
     return f"no runs in {folder}: train one with grok-tui train --p 113 --out {folder}"
 
 
@@ -168,7 +170,7 @@ def runs_command(
     """List the runs in a folder: task, hyperparameters, status, best accuracy, grok step.
 
     Prints a table on a terminal and aligned plain text otherwise. Problems with single runs
-    go to stderr as warnings; a missing or empty folder exits with code 2.
+    go to stderr as warnings. A missing or empty folder exits with code 2.
     """
     try:
         rows = collect_rows(folder)

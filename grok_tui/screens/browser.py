@@ -36,7 +36,7 @@ FileSignature = tuple[tuple[int, int], ...]
 
 
 def _signature(path: Path) -> FileSignature:
-    """Return the (mtime_ns, size) of the files a run summary reads; (0, 0) when missing."""
+    """Return the (mtime_ns, size) of the files a run summary reads, (0, 0) for a missing one."""
     result = []
     for name in (CONFIG_FILE, STATUS_FILE, METRICS_FILE, CHECKPOINT_DIR):
         try:
@@ -133,7 +133,7 @@ class RunBrowserScreen(Screen):
             self._render_table()
 
     def _update_rows(self, runs: list[Run]) -> bool:
-        """Summarise new and changed runs, drop removed ones; return whether any changed."""
+        """Summarise new and changed runs, drop removed ones, and return whether any changed."""
         changed = False
         present = {str(run.path) for run in runs}
         for key in set(self.rows) - present:
@@ -190,9 +190,9 @@ class RunBrowserScreen(Screen):
             status.update(Text(no_runs_message(self.folder)))
             return
         direction = "descending" if self.sort_reverse else "ascending"
-        shown = len(self.visible_rows())
+        visible_count = len(self.visible_rows())
         line = (
-            f"{shown} of {len(self.rows)} runs, {len(self.marked)} marked, sorted by "
+            f"{visible_count} of {len(self.rows)} runs, {len(self.marked)} marked, sorted by "
             f"{dict(COLUMNS)[self.sort_column]} ({direction})"
         )
         row = self.rows.get(self.cursor_run_path or "")

@@ -16,7 +16,7 @@ from textual_plotext import PlotextPlot
 
 from engine.runs import Run, RunError
 
-# one marker and one colour per run; markers are letters so the legend reads without colour
+# One marker and one colour per run. Markers are letters, so the legend reads without colour.
 RUN_MARKERS = "abcdefghijklmnopqrstuvwxyz"
 RUN_COLOURS = ("blue", "red", "green", "orange", "magenta", "cyan", "gray", "yellow")
 
@@ -53,7 +53,7 @@ class RunCurve:
     """The metrics records of one run with its marker, colour and legend label."""
 
     def __init__(self, path: Path, index: int) -> None:
-        """Read the run at ``path``; ``index`` picks its marker and colour."""
+        """Read the run at ``path``. The ``index`` picks its marker and colour."""
         self.path = Path(path)
         self.marker = RUN_MARKERS[index % len(RUN_MARKERS)]
         self.colour = RUN_COLOURS[index % len(RUN_COLOURS)]
@@ -94,8 +94,8 @@ class OverlayPlot(PlotextPlot):
 
         Args:
             title: the plot title.
-            keys: record keys to draw per run; a second key is drawn with the upper-case
-                marker of the run (the accuracy-gap bound next to the measured gap).
+            keys: record keys to draw per run. A second key, such as the bound next to the
+                measured accuracy gap, is drawn with the run's upper-case marker.
             id: the widget id.
         """
         super().__init__(id=id)
@@ -134,7 +134,7 @@ class OverlayPlot(PlotextPlot):
 class CompareScreen(Screen):
     """Test accuracy, ε_eq and the accuracy gap with its bound, for several runs at once.
 
-    Each run has one letter marker and one colour; in the gap plot its measured gap uses
+    Each run has one letter marker and one colour. In the gap plot, its measured gap uses
     the lower-case letter and the certified bound the upper-case one.
 
     Args:

@@ -34,11 +34,11 @@ logger = logging.getLogger(__name__)
 
 @dataclass
 class MetricsUpdate:
-    """What a metrics log gained since the last read."""
+    """Records and unreadable lines appended to a metrics log since the last read."""
 
     records: list[dict[str, Any]] = field(default_factory=list)
     skipped_lines: list[int] = field(default_factory=list)  # 1-based line numbers
-    restarted: bool = False  # the log was replaced (a resume cut it back): records start over
+    restarted: bool = False  # the log was replaced, as a resume does, so records start over
 
 
 class MetricsFollower:
@@ -148,7 +148,7 @@ class InspectScreen(Screen):
         self.problems: list[str] = []
         self.records: list[dict[str, Any]] = []
         self.geometries: dict[int, CheckpointGeometry] = {}  # step -> loaded checkpoint
-        self.shown: CheckpointGeometry | None = None
+        self.displayed: CheckpointGeometry | None = None  # the checkpoint on view
         self.frequency_index = 0
         self.config: dict[str, Any] = {}
         self._follower = MetricsFollower(self.path / METRICS_FILE)
@@ -189,7 +189,7 @@ class InspectScreen(Screen):
     # the metrics log
 
     def follow(self) -> None:
-        """Read new records and checkpoints; stop following once the run has ended."""
+        """Read new records and checkpoints, and stop following once the run has ended."""
         if self.run is None:
             return
         self._read_new_records()
@@ -205,7 +205,7 @@ class InspectScreen(Screen):
             self._update_title()
 
     def _read_new_records(self, final: bool = False) -> None:
-        """Add the newly completed records to the panes; warn about unreadable lines.
+        """Add the newly completed records to the panes, and warn about unreadable lines.
 
         Args:
             final: the run has ended, so a trailing line without a newline is cut off.
@@ -268,6 +268,8 @@ class InspectScreen(Screen):
         self.query_one(ClockPlot).show_message(f"loading checkpoint {event.step} ...")
         self.load_checkpoint(event.step)
 
+    # NOTE: a thread worker cannot be interrupted, so scrubbing quickly runs one evaluation
+    # per checkpoint passed. Each result is cached, and only the highlighted one is drawn.
     @work(thread=True, exclusive=True, group="checkpoint")
     def load_checkpoint(self, step: int) -> None:
         """Load the checkpoint at ``step`` on the CPU and compute its geometry (worker thread)."""
@@ -285,20 +287,20 @@ class InspectScreen(Screen):
             self._show_geometry(geometry)
 
     def _show_checkpoint_error(self, step: int, message: str) -> None:
-        """Mark a checkpoint as unreadable and say why, keeping the others usable."""
+        """Mark a checkpoint as unreadable and show the error, keeping the others usable."""
         logger.warning(message)
         self.query_one(CheckpointList).mark_error(step, message)
         self.query_one(ClockPlot).show_message(f"checkpoint {step} is unreadable")
         self.query_one(FrequencyEnergyPlot).set_record(None)
         self.query_one("#checkpoint-stats", Static).update(Text(message, style="red"))
-        self.shown = None
+        self.displayed = None
         self.notify(message, title="checkpoint", severity="error", markup=False)
 
     def _show_geometry(self, geometry: CheckpointGeometry) -> None:
         """Show the stats, energies and clock of a loaded checkpoint."""
-        if self.shown is None or self.shown.step != geometry.step:
+        if self.displayed is None or self.displayed.step != geometry.step:
             self.frequency_index = 0
-        self.shown = geometry
+        self.displayed = geometry
         record = geometry.record
         self.query_one("#checkpoint-stats", Static).update(Text(checkpoint_stats(record)))
         self.query_one(FrequencyEnergyPlot).set_record(record)
@@ -306,11 +308,11 @@ class InspectScreen(Screen):
 
     @property
     def clock_frequencies(self) -> list[int]:
-        """The shown checkpoint's top frequencies that have a cos/sin plane."""
-        if self.shown is None:
+        """The displayed checkpoint's top frequencies that have a cos/sin plane."""
+        if self.displayed is None:
             return []
-        n = self.shown.task.n
-        return [k for k in self.shown.record["top_frequencies"] if 1 <= k < n / 2]
+        n = self.displayed.task.n
+        return [k for k in self.displayed.record["top_frequencies"] if 1 <= k < n / 2]
 
     @property
     def clock_frequency(self) -> int | None:
@@ -321,16 +323,16 @@ class InspectScreen(Screen):
         return frequencies[self.frequency_index % len(frequencies)]
 
     def _draw_clock(self) -> None:
-        """Project the shown checkpoint's embedding onto the plane of the chosen frequency."""
+        """Project the displayed checkpoint's embedding onto the plane of the chosen frequency."""
         clock = self.query_one(ClockPlot)
         frequency = self.clock_frequency
-        if self.shown is None or frequency is None:
+        if self.displayed is None or frequency is None:
             clock.show_message("no key frequency with a cos/sin plane")
             return
-        points = clock_coordinates(self.shown.model, self.shown.task, frequency)
+        points = clock_coordinates(self.displayed.model, self.displayed.task, frequency)
         clock.set_points(
             [(float(x), float(y)) for x, y in points.tolist()],
-            residue_of_coordinate(self.shown.task),
+            residue_of_coordinate(self.displayed.task),
             frequency,
         )
 

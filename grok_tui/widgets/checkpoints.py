@@ -91,8 +91,8 @@ class CheckpointList(OptionList):
         if step in self.errors:
             return Text(f"{step:>7} unreadable", style="bold red")
         accuracy = self.checkpoints.get(step)
-        shown = "-" if accuracy is None else f"{accuracy:.3f}"
-        return Text(f"{step:>7}  {shown}")
+        accuracy_text = "-" if accuracy is None else f"{accuracy:.3f}"
+        return Text(f"{step:>7}  {accuracy_text}")
 
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
         """Post ``Chosen`` for the newly highlighted checkpoint."""
