@@ -190,3 +190,26 @@ def test_killed_process_leaves_loadable_run(tmp_path: Path) -> None:
     assert records[0]["step"] == 0
     resumed = train(small_config(steps=steps[-1] + 20, eval_every=50), run, resume=True)
     assert resumed.state == "finished"
+
+
+def test_regularizer_projector_in_index_order() -> None:
+    from engine.geometry import fourier_basis
+    from engine.training import _regularizer_projector
+
+    config = small_config(p=13, op="mul", reg_unembedding=1.0, reg_frequencies=(1, 2))
+    task = config.task
+    projector = _regularizer_projector(config, task, torch.device("cpu")).double()
+    basis, frequency = fourier_basis(task.n)
+    kept = basis[(frequency == 1) | (frequency == 2)]  # (4, n) rows in group coordinates
+    unembedding_in_index_order = kept.T[task.coordinate]  # row i is class index i
+    residual = projector @ unembedding_in_index_order
+    assert residual.abs().max() < 1e-6
+    outside = basis[frequency == 4].T[task.coordinate]  # the frequency the set leaves out
+    assert torch.allclose(projector @ outside, outside, atol=1e-6)
+
+
+def test_regularizer_lowers_deviation(tmp_path: Path) -> None:
+    plain = train_run(tmp_path, "plain", steps=300)
+    regularized = train_run(tmp_path, "reg", steps=300, reg_unembedding=1e-3, reg_logits=1e-2)
+    assert regularized.run.train_config().reg_logits == 1e-2
+    assert regularized.records[-1]["eps_eq"] < plain.records[-1]["eps_eq"]
