@@ -1,9 +1,9 @@
 """Models for modular arithmetic: an embedding MLP and the one-layer transformer of Nanda et al.
 
 Both map a batch of operand-index pairs ``(a, b)``, int64 tensors of shape (B,), to logits of
-shape (B, n) over class indices. Both expose, for the geometry, the operand embedding and the
-unembedding as (n, d) matrices with one row per operand or class index (index order, not group
-coordinate order; ``engine.grid`` reorders them).
+shape (B, n) over class indices. For the geometry, both expose the operand embedding and the
+unembedding as (n, d) matrices with one row per operand or class index. Rows are in index
+order, and ``engine.metrics.group_ordered`` reorders them into group coordinates.
 
 Each ``forward`` is an exact rewrite of the plain computation in ``forward_reference``: the
 same arithmetic, regrouped so that per-token tables replace per-example matrix products. The

@@ -69,7 +69,7 @@ def default_run_name(config: TrainConfig, now: datetime | None = None) -> str:
 
 @dataclass(frozen=True)
 class RunStatus:
-    """Where a run stands: its state, the last step reached, and who writes it."""
+    """The status of a run: its state, the last step reached, and the process that writes it."""
 
     state: str
     step: int
@@ -110,7 +110,7 @@ class Run:
 
     @property
     def checkpoint_dir(self) -> Path:
-        """The folder that holds the checkpoints."""
+        """The folder of the checkpoint files."""
         return self.path / CHECKPOINT_DIR
 
     # creating and opening

@@ -79,7 +79,10 @@ def summarize_run(run: Run) -> RunSummary:
         {"step": step, "test_acc": by_step.get(step, {}).get("test_acc")}
         for step in run.checkpoint_steps()
     ]
-    last_step = status.step if status else (final["step"] if final else 0)
+    if status is not None:
+        last_step = status.step
+    else:
+        last_step = final["step"] if final else 0
 
     return RunSummary(
         name=run.name,

@@ -58,7 +58,7 @@ def validate_task(op: str, p: int) -> None:
 class Task:
     """One modular-arithmetic task: ``a op b mod p`` over all n*n ordered operand pairs.
 
-    Pairs are flattened row-major: pair index ``i * n + j`` holds operand indices (i, j).
+    Pairs are flattened row-major: pair index ``i * n + j`` is the pair of operand indices (i, j).
     """
 
     op: str

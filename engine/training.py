@@ -1,6 +1,6 @@
 """The training loop: AdamW on a modular-arithmetic task, evaluated on the full grid.
 
-The loop knows nothing of any UI. It reports through callbacks (one metrics record per
+The loop imports no UI code. It reports through callbacks (one metrics record per
 evaluation, throttled progress between them) and obeys a ``TrainControl`` (pause, resume, stop)
 that another thread may set. With a ``Run`` it saves everything needed to inspect or resume.
 """
@@ -90,7 +90,7 @@ class Progress:
 
 @dataclass
 class TrainResult:
-    """How a call to ``train`` ended."""
+    """The outcome of a call to ``train``."""
 
     state: str  # finished, stopped or diverged
     step: int

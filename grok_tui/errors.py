@@ -1,4 +1,4 @@
-"""How commands report invalid input: one line on stderr and exit code 2."""
+"""The report of invalid input by every command: one line on stderr and exit code 2."""
 
 from __future__ import annotations
 
