@@ -101,3 +101,25 @@ def padded_range(values: Sequence[float], minimum_span: float = 1.0) -> tuple[fl
         middle = (low + high) / 2
         low, high = middle - minimum_span / 2, middle + minimum_span / 2
     return low, high
+
+
+def spread_ticks(
+    positions: list[float], labels: list[str], low: float, high: float, rows: int
+) -> tuple[list[float], list[str]]:
+    """Keep only ticks at least two rows apart on an axis of ``rows`` rows from low to high.
+
+    Ticks at whole positions (powers of ten on a log10 axis) are kept first. plotext draws
+    every tick it is given, and where two share a row, which label shows varies between runs.
+    """
+    span = max(high - low, 1e-12)
+
+    def row(position: float) -> int:
+        return round((position - low) / span * (rows - 1))
+
+    order = sorted(range(len(positions)), key=lambda i: (positions[i] != round(positions[i]), i))
+    kept: list[int] = []
+    for index in order:
+        if all(abs(row(positions[index]) - row(positions[other])) >= 2 for other in kept):
+            kept.append(index)
+    kept.sort()
+    return [positions[i] for i in kept], [labels[i] for i in kept]

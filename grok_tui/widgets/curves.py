@@ -17,6 +17,7 @@ from grok_tui.widgets.axes import (
     log_value,
     log_value_ticks,
     padded_range,
+    spread_ticks,
     step_position,
     step_ticks,
 )
@@ -59,6 +60,7 @@ class StepChart(PlotextPlot):
     SERIES: tuple[Series, ...] = ()
     Y_LIMITS: tuple[float, float] | None = None  # fixed left y range, or None to fit the data
     LOG_THRESHOLD: float | None = None  # draw a horizontal guide at this value (log axes)
+    FRAME_ROWS = 4  # rows that are not canvas: title, top frame, x axis, x tick labels
 
     def __init__(self, history: RecordHistory, *, id: str | None = None) -> None:
         """Create a chart of ``history``.
@@ -133,7 +135,8 @@ class StepChart(PlotextPlot):
                 values = [*values, log_value(self.LOG_THRESHOLD)]
             low, high = padded_range(values)
             self.plt.ylim(low, high)
-            self.plt.yticks(*log_value_ticks(low, high))
+            rows = max(self.size.height - self.FRAME_ROWS, 2)
+            self.plt.yticks(*spread_ticks(*log_value_ticks(low, high), low, high, rows))
 
     def _draw_guides(self, records: list[dict[str, Any]]) -> None:
         """Draw reference lines; the base chart draws the log threshold, if any."""
