@@ -13,6 +13,7 @@ import pytest
 from textual.widgets import DataTable, Input, Static
 
 from engine.runs import CONFIG_FILE, Run
+from grok_tui.commands.runs import COLUMNS
 from grok_tui.inspect_app import InspectApp
 from grok_tui.screens.browser import RunBrowserScreen
 from grok_tui.screens.compare import CompareScreen, OverlayPlot
@@ -86,8 +87,8 @@ async def test_browser_shows_unreadable_reason(runs_folder: Path):
 async def test_browser_sort_key_cycles(runs_folder: Path):
     app = InspectApp(runs_folder, is_run=False)
     async with app.run_test(size=(80, 24)) as pilot:
-        columns = ["name", "op", "p", "model", "train_fraction", "weight_decay", "seed"]
-        for _ in columns[1:]:
+        keys = [key for key, _ in COLUMNS]
+        for _ in range(keys.index("seed")):
             await pilot.press("s")
         await pilot.pause()
         assert app.screen.sort_column == "seed"
@@ -100,7 +101,7 @@ async def test_browser_sort_key_cycles(runs_folder: Path):
 @run_async
 async def test_browser_header_click_sorts(runs_folder: Path):
     app = InspectApp(runs_folder, is_run=False)
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with app.run_test(size=(160, 24)) as pilot:
         table = app.screen.query_one(DataTable)
         columns = table.ordered_columns
         keys = [column.key.value for column in columns]

@@ -18,20 +18,21 @@ from grok_tui.errors import fail
 
 UNREADABLE = "unreadable"  # status of a run whose config cannot be read
 
-# (key, title) of each column, in display order
+# (key, title) of each column, in display order: the outcome first, so that it fits in
+# 80 columns next to a short name, then the task and hyperparameters
 COLUMNS: tuple[tuple[str, str], ...] = (
     ("name", "name"),
+    ("status", "status"),
+    ("steps", "steps"),
+    ("best_test_acc", "best acc"),
+    ("grok_step", "grok"),
+    ("eps_eq", "ε_eq"),
     ("op", "op"),
     ("p", "p"),
     ("model", "model"),
     ("train_fraction", "frac"),
     ("weight_decay", "wd"),
     ("seed", "seed"),
-    ("steps", "steps"),
-    ("status", "status"),
-    ("best_test_acc", "best acc"),
-    ("grok_step", "grok"),
-    ("eps_eq", "ε_eq"),
 )
 # "best acc" is the best test accuracy, "grok" the first step whose test accuracy reaches
 # GROK_THRESHOLD, and "ε_eq" the value of the last record.

@@ -102,7 +102,9 @@ class RunBrowserScreen(Screen):
         """Lay out the title, the filter, the table and the status line."""
         yield Static(Text(f"runs in {self.folder}"), id="browser-title")
         yield Input(placeholder="filter by name, op, model or status (/)", id="browser-filter")
-        yield DataTable(id="browser-table", cursor_type="row", zebra_stripes=True)
+        yield DataTable(
+            id="browser-table", cursor_type="row", zebra_stripes=True, fixed_columns=2
+        )
         yield Static(id="browser-status")
         yield Footer()
 
