@@ -208,6 +208,18 @@ async def test_scrubber_matches_direct_evaluation(run_path: Path):
 
 
 @run_async
+async def test_checkpoints_tab_opens_newest(run_path: Path):
+    steps = Run.open(run_path).checkpoint_steps()
+    app = InspectApp(run_path, is_run=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("t")
+        screen = app.screen
+        assert screen.query_one(CheckpointList).has_focus
+        await wait_for(pilot, lambda: screen.displayed is not None)
+        assert screen.displayed.step == steps[-1]
+
+
+@run_async
 async def test_scrubber_moves_to_next_checkpoint(run_path: Path):
     run = Run.open(run_path)
     steps = run.checkpoint_steps()

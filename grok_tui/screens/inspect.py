@@ -259,6 +259,17 @@ class InspectScreen(Screen):
             for step in self.run.checkpoint_steps()
         ]
         self.query_one(CheckpointList).set_checkpoints(checkpoints)
+        if not checkpoints:
+            self.query_one(ClockPlot).show_message("no checkpoints saved yet")
+
+    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        """Focus the checkpoint list, highlighting the newest checkpoint the first time."""
+        if event.pane.id != "checkpoints-tab":
+            return
+        checkpoints = self.query_one(CheckpointList)
+        checkpoints.focus()
+        if checkpoints.highlighted is None and checkpoints.option_count:
+            checkpoints.highlighted = checkpoints.option_count - 1
 
     def on_checkpoint_list_chosen(self, event: CheckpointList.Chosen) -> None:
         """Show the chosen checkpoint, loading it first unless it is already loaded."""
@@ -360,8 +371,6 @@ class InspectScreen(Screen):
         """Switch between the curves tab and the checkpoints tab."""
         tabs = self.query_one(TabbedContent)
         tabs.active = "checkpoints-tab" if tabs.active == "curves-tab" else "curves-tab"
-        if tabs.active == "checkpoints-tab":
-            self.query_one(CheckpointList).focus()
 
     def action_close(self) -> None:
         """Return to the previous screen, or quit when this is the only one."""
