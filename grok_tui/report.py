@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import statistics
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -61,6 +62,8 @@ from grok_tui.textcharts import render_chart, run_chart_specs, to_ascii
 SCHEMA_VERSION = 1
 BOUND_TOLERANCE = 1e-9  # a bound may fall this far below its gap from float rounding alone
 BOUND_PAIRS = (("acc_gap_bound", "acc_gap"), ("loss_gap_bound", "loss_gap"))
+# Markdown that data text could start: code, emphasis, links, tables, HTML tags
+_MARKDOWN_SPECIAL = re.compile(r"[\\`*|\[\]]|<(?=[A-Za-z/!?])|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
 
 
 # expectations
@@ -365,10 +368,12 @@ def _code(text: str) -> str:
 
 
 def _plain(text: str) -> str:
-    """Escape Markdown syntax in data text (messages, paths) so it shows literally."""
-    for character in "\\`*_[]<>|#":
-        text = text.replace(character, "\\" + character)
-    return text.replace("\n", " ")
+    """Escape Markdown syntax in data text (messages, paths) so it shows literally.
+
+    Only characters that would start markup are escaped, so the raw text stays readable in a
+    CI log: ``_`` inside a word and ``<`` before a space are left alone.
+    """
+    return _MARKDOWN_SPECIAL.sub(lambda match: "\\" + match.group(0), text).replace("\n", " ")
 
 
 def _fmt(value: Any, digits: int = 4) -> str:
