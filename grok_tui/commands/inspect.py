@@ -190,7 +190,7 @@ def _print_folder(rows: list[RunRow], as_json: bool) -> None:
 
 def inspect_command(
     path: Annotated[
-        Path, typer.Argument(help="A run folder (runs/NAME) or a folder of runs.")
+        Path, typer.Argument(metavar="PATH", help="A run folder (runs/NAME) or a folder of runs.")
     ] = Path("runs"),
     print_summary: Annotated[
         bool, typer.Option("--print", help="Print a plain-text summary instead of the app.")

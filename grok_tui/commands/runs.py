@@ -165,7 +165,7 @@ def print_problems(rows: list[RunRow]) -> None:
 
 def runs_command(
     folder: Annotated[
-        Path, typer.Argument(help="Folder whose sub-folders are runs.")
+        Path, typer.Argument(metavar="FOLDER", help="Folder whose sub-folders are runs.")
     ] = Path("runs"),
 ) -> None:
     """List the runs in a folder: task, hyperparameters, status, best accuracy, grok step.
