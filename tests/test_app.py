@@ -19,7 +19,7 @@ from grok_tui.widgets.curves import StepChart
 from grok_tui.widgets.heatmap import FrequencyHeatmap
 from grok_tui.widgets.panes import MetricsPanes
 from grok_tui.widgets.status import TrainingStatus
-from tests.conftest import small_config
+from tests.conftest import small_config, train_run
 
 RECORDED = Path(__file__).parent / "data" / "recorded_metrics.jsonl"
 SIZE = (100, 30)
@@ -271,3 +271,19 @@ async def test_pause_after_end_notifies() -> None:
         messages = [notification.message for notification in app._notifications]
         assert "nothing to pause: training is not running" in messages
         assert not training_screen(app).control.paused
+
+
+@run_async
+async def test_resume_keeps_saved_records(tmp_path: Path) -> None:
+    first = train_run(tmp_path, "resumed", steps=300)
+    config = small_config(steps=600)
+    app = TrainingApp(PreparedRun(config, first.run, True, "cpu"))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = training_screen(app)
+        panes = screen.query_one(MetricsPanes)
+        assert panes.records[-1]["step"] == 300
+        await wait_until(pilot, lambda: not screen.training)
+        steps = [record["step"] for record in panes.records]
+        assert steps == sorted(set(steps))
+        assert steps[-1] == 600
+        assert screen.result.state == "finished"

@@ -30,10 +30,10 @@ from grok_tui.widgets.status import TrainingStatus
 EXIT_OK = 0
 EXIT_FAILED = 1  # the run diverged, or training raised an error
 
-# what the help screen says about each action, beyond its footer label
+# help text of each action, longer than its footer label
 ACTION_HELP = {
     "toggle_pause": "pause or resume training (takes effect at the next step)",
-    "stop": "stop training and save a checkpoint; the explorer stays open",
+    "stop": "stop training and save a checkpoint, and keep the explorer open",
     "toggle_log_axis": "switch the step axes between log and linear",
     "cycle_heatmap": "heatmap source: embedding, unembedding, logit profile",
     "browse_runs": "open the run browser (escape returns here)",
@@ -45,7 +45,7 @@ CHART_HELP = (
     ("o  x", "train and test (loss in nats, accuracy)"),
     ("a  A", "accuracy gap (test minus train error) and its certified bound"),
     ("l  L", "loss gap and its certified bound, in nats on the right axis"),
-    ("o  x", "median and max ρ over test inputs; ρ < 1 is certified correct"),
+    ("o  x", "median and max ρ over test inputs, where ρ < 1 is certified correct"),
     (" .:-=+*#%@", "heatmap: energy share of frequency k, from none to the largest shown"),
 )
 
@@ -189,7 +189,7 @@ class TrainingScreen(Screen[None]):
     def __init__(self, prepared: PreparedRun | None = None, replay: Replay | None = None) -> None:
         """Create the screen for exactly one of ``prepared`` and ``replay``."""
         if (prepared is None) == (replay is None):
-            raise ValueError("give exactly one of prepared and replay")
+            raise ValueError("TrainingScreen needs exactly one of prepared and replay")
         super().__init__()
         self.prepared = prepared
         self.replay = replay
@@ -208,7 +208,7 @@ class TrainingScreen(Screen[None]):
         """Compose the error banner, the panes, the size notice, the status bar and the footer."""
         if self.prepared is not None:
             run_name, device = self.prepared.run.name, self.prepared.device
-            records = self.prepared.run.read_metrics() if self.prepared.resume else []
+            records = self._resumed_records(self.prepared) if self.prepared.resume else []
         else:
             run_name, device, records = self.replay.run_name, self.replay.device, []
         yield Static(id="banner")
@@ -221,8 +221,10 @@ class TrainingScreen(Screen[None]):
         """Start training, or show the replayed records, and check the terminal size."""
         self._check_size(self.app.size.width, self.app.size.height)
         if self.replay is not None:
-            self._show_replay(self.replay)
+            self._show_records(self.replay.records)
+            self.query_one(TrainingStatus).show_state("replay")
             return
+        self._show_records(self.query_one(MetricsPanes).records)  # kept by a resume
         self.training = True
         self.query_one(TrainingStatus).show_state("training")
         self._train()
@@ -258,6 +260,7 @@ class TrainingScreen(Screen[None]):
             self.exit_code = EXIT_FAILED
             step = status.step
             text = f"training failed at step {step}: {type(message.error).__name__}: "
+            self.log.error(text + str(message.error))
             self._show_banner(text + str(message.error))
             status.show_state("failed", f"at step {step}")
             self.notify(text + str(message.error), severity="error", markup=False, timeout=10)
@@ -357,21 +360,31 @@ class TrainingScreen(Screen[None]):
             status.show_state(result.state)
             self.notify(f"{result.state} at step {result.step}", markup=False)
 
-    def _show_replay(self, replay: Replay) -> None:
-        """Draw recorded metrics, with elapsed time and rate taken from the last record."""
-        self.query_one(MetricsPanes).set_records(replay.records)
+    @staticmethod
+    def _resumed_records(prepared: PreparedRun) -> list[dict[str, Any]]:
+        """Return the saved records that a resume keeps: those up to the newest checkpoint.
+
+        Training cuts the metrics log back to that checkpoint and continues from there, so
+        later records would be drawn twice and out of step order.
+        """
+        checkpoints = prepared.run.checkpoint_steps()
+        last_step = checkpoints[-1] if checkpoints else 0
+        return [record for record in prepared.run.read_metrics() if record["step"] <= last_step]
+
+    def _show_records(self, records: list[dict[str, Any]]) -> None:
+        """Draw saved records, with elapsed time and rate taken from the last record."""
+        self.query_one(MetricsPanes).set_records(records)
         status = self.query_one(TrainingStatus)
-        for record in replay.records:
+        for record in records:
             status.show_record(record)
-        if replay.records:
-            last = replay.records[-1]
+        if records:
+            last = records[-1]
             seconds = last.get("time") or 0.0
             rate = last["step"] / seconds if seconds > 0 else None
             status.show_progress(last["step"], seconds, rate)
-        status.show_state("replay")
 
     def _require_training(self, verb: str) -> bool:
-        """Return whether training runs; otherwise say that there is nothing to ``verb``."""
+        """Return whether training runs, and otherwise notify that there is nothing to ``verb``."""
         if self.training:
             return True
         self.notify(f"nothing to {verb}: training is not running", severity="warning")
