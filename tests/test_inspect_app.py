@@ -134,6 +134,19 @@ def test_checkpoint_geometry_matches_log(grokked_run):
     assert record["test_acc"] == logged["test_acc"]
 
 
+def test_cuda_run_loads_on_cpu(run_path: Path):
+    config_path = run_path / CONFIG_FILE
+    record = json.loads(config_path.read_text(encoding="utf-8"))
+    record["device"] = "cuda"
+    record["config"]["device"] = "cuda"
+    config_path.write_text(json.dumps(record), encoding="utf-8")
+    run = Run.open(run_path)
+    step = run.checkpoint_steps()[-1]
+    geometry = checkpoint_geometry(run, step)
+    assert next(geometry.model.parameters()).device.type == "cpu"
+    assert geometry.record["test_acc"] == direct_record(run, step)["test_acc"]
+
+
 # the metrics log follower
 
 
