@@ -125,6 +125,13 @@ def test_history_sample_includes_last() -> None:
     assert sample[-1]["step"] == 49_950
 
 
+def test_history_tracks_grok_step() -> None:
+    records = [synthetic_record(step) for step in (0, 100, 200, 300)]
+    records[2]["test_acc"] = 0.995
+    history = RecordHistory(records)
+    assert history.grok_step == 200
+
+
 def test_history_columns_one_per_column() -> None:
     history = RecordHistory(synthetic_record(step) for step in (0, 10, 100))
     columns = history.columns(7, log=False)

@@ -12,7 +12,6 @@ from typing import Any
 
 from textual_plotext import PlotextPlot
 
-from engine.metrics import grok_step
 from grok_tui.widgets.axes import (
     log_value,
     log_value_ticks,
@@ -187,6 +186,6 @@ class AccuracyChart(StepChart):
 
     def _draw_guides(self, records: list[dict[str, Any]]) -> None:
         """Draw a vertical guide at the grok step, once test accuracy reached the threshold."""
-        grokked = grok_step(self.history.records)
+        grokked = self.history.grok_step
         if grokked is not None:
             self.plt.vline(step_position(grokked, self.log_axis), GUIDE_COLOR)

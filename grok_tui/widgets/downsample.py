@@ -6,6 +6,7 @@ from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from engine.metrics import GROK_THRESHOLD
 from grok_tui.widgets.axes import step_position
 
 
@@ -71,6 +72,7 @@ class RecordHistory:
 
     def __init__(self, records: Iterable[dict[str, Any]] = ()) -> None:
         self.records: list[dict[str, Any]] = []
+        self.grok_step: int | None = None  # first step with test accuracy >= GROK_THRESHOLD
         self._positions: dict[bool, list[float]] = {True: [], False: []}
         self.replace(records)
 
@@ -81,6 +83,7 @@ class RecordHistory:
     def replace(self, records: Iterable[dict[str, Any]]) -> None:
         """Replace all records with ``records``."""
         self.records = []
+        self.grok_step = None
         self._positions = {True: [], False: []}
         for record in records:
             self.append(record)
@@ -88,6 +91,8 @@ class RecordHistory:
     def append(self, record: dict[str, Any]) -> None:
         """Add the record of the next evaluation."""
         self.records.append(record)
+        if self.grok_step is None and record.get("test_acc", 0.0) >= GROK_THRESHOLD:
+            self.grok_step = record["step"]
         for log, positions in self._positions.items():
             positions.append(step_position(record["step"], log))
 
