@@ -273,6 +273,8 @@ class InspectScreen(Screen):
 
     def on_checkpoint_list_chosen(self, event: CheckpointList.Chosen) -> None:
         """Show the chosen checkpoint, loading it first unless it is already loaded."""
+        if self.displayed is None or self.displayed.step != event.step:
+            self.frequency_index = 0  # keys pressed while it loads still count
         if event.step in self.geometries:
             self._show_geometry(self.geometries[event.step])
             return
@@ -309,8 +311,6 @@ class InspectScreen(Screen):
 
     def _show_geometry(self, geometry: CheckpointGeometry) -> None:
         """Show the stats, energies and clock of a loaded checkpoint."""
-        if self.displayed is None or self.displayed.step != geometry.step:
-            self.frequency_index = 0
         self.displayed = geometry
         record = geometry.record
         self.query_one("#checkpoint-stats", Static).update(Text(checkpoint_stats(record)))
