@@ -71,7 +71,7 @@ _MARKDOWN_SPECIAL = re.compile(r"[\\`*|\[\]]|<(?=[A-Za-z/!?])|(?<![A-Za-z0-9])_|
 
 @dataclass(frozen=True)
 class Expectations:
-    """What the caller expects of every run; a failed expectation fails the report."""
+    """Expectations that every run must meet; one that fails fails the report."""
 
     grok: bool = False  # test accuracy reached GROK_THRESHOLD
     bounds: bool = False  # no bound below its measured gap in any record
@@ -90,7 +90,7 @@ class ExpectationResult:
 
 @dataclass
 class BoundCheck:
-    """Where the certified bounds fell below the measured gaps in a run's records."""
+    """The records of a run whose certified bounds fell below the measured gaps."""
 
     records: int
     violations: list[dict[str, Any]] = field(default_factory=list)
@@ -284,7 +284,7 @@ def _at_grok(summary: RunSummary, key: str) -> Any:
 def compare_runs(summaries: Sequence[RunSummary]) -> dict[str, Any]:
     """Tabulate the runs side by side, with the spread of ε_eq and median ρ at the grok step.
 
-    The spread says how aligned runs were when they grokked: median ρ < 1 means most test
+    The spread shows how aligned runs were when they grokked: median ρ < 1 means most test
     inputs were certified correct, so it locates the critical alignment across runs.
     """
     rows = []
@@ -410,11 +410,10 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]], right: Sequence
     return "\n".join(lines)
 
 
-def _describe_task(summary: RunSummary) -> str:
-    """Return the task as ``a + b mod 113``, from the run's config."""
-    symbol = {"add": "+", "sub": "-", "mul": "*", "div": "/"}
-    op, p = summary.task.get("op", summary.config.get("op")), summary.task.get("p")
-    return f"a {symbol.get(op, op)} b mod {p if p is not None else summary.config.get('p')}"
+def _describe_task(op: Any, p: Any) -> str:
+    """Return a task as ``a + b mod 113``; an unknown operation is shown by its name."""
+    symbol = {"add": "+", "sub": "-", "mul": "*", "div": "/"}.get(op, op)
+    return f"a {symbol} b mod {p}"
 
 
 def _header_section(report: Report) -> list[str]:
@@ -455,10 +454,9 @@ def _comparison_section(comparison: dict[str, Any]) -> list[str]:
         "final test acc", "best test acc", "grok step", "ε_eq at grok", "median ρ at grok",
         "certified test at grok",
     ]  # fmt: skip
-    symbol = {"add": "+", "sub": "-", "mul": "*", "div": "/"}
     rows = []
     for row in comparison["runs"]:
-        task = f"a {symbol.get(row['op'], row['op'])} b mod {row['p']}"
+        task = _describe_task(row["op"], row["p"])
         values = [
             row["model"], row["train_fraction"], row["lr"], row["weight_decay"], row["seed"],
             row["steps"], row["final_test_acc"], row["best_test_acc"], row["grok_step"],
@@ -524,10 +522,11 @@ def _status_lines(summary: RunSummary) -> list[str]:
     lines = []
     if summary.path != summary.name:
         lines += [f"Path: {_code(summary.path)}", ""]
+    task = _describe_task(config.get("op"), config.get("p"))
     lines.append(
-        f"**{summary.state}** at step {summary.step} of {config.get('steps', '?')}: "
-        f"{_describe_task(summary)}, {config.get('model', '?')} ({config.get('preset', '?')} "
-        f"preset) on {summary.device or '?'}, {summary.num_records} evaluations."
+        f"**{summary.state}** at step {summary.step} of {config.get('steps', '?')}: {task}, "
+        f"{config.get('model', '?')} ({config.get('preset', '?')} preset) on "
+        f"{summary.device or '?'}, {summary.num_records} evaluations."
     )
     if summary.message:
         lines += ["", f"Status message: {_plain(summary.message)}"]

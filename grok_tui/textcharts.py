@@ -129,8 +129,8 @@ def format_count(value: float) -> str:
 def log_step_ticks(max_step: float, max_ticks: int = 9) -> tuple[list[float], list[str]]:
     """Return tick positions and labels for a log step axis from 0 to ``max_step``.
 
-    Ticks fall on 0 and 1, 2, 5 times powers of ten; when that gives more than ``max_ticks``
-    ticks, only 0 and the powers of ten are kept.
+    Ticks fall on 0 and on 1, 2 and 5 times the powers of ten. Beyond ``max_ticks`` ticks,
+    only 0 and the powers of ten are kept.
     """
     candidates = [0.0]
     decade = 1.0

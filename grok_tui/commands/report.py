@@ -123,7 +123,7 @@ def report_command(
 
 
 def _expand_run_arguments(arguments: list[str]) -> list[Path]:
-    """Turn the arguments into run folders: a folder of runs stands for the runs inside it."""
+    """Turn the arguments into run folders: a folder of runs expands to the runs inside it."""
     if not arguments:
         fail("missing RUN: give one or more run folders or folders of runs, or --train")
     paths: list[Path] = []
@@ -146,7 +146,7 @@ def _expand_run_arguments(arguments: list[str]) -> list[Path]:
                 )
             paths += [run.path for run in inside]
         else:
-            paths.append(path)  # Run.open names a missing or broken folder
+            paths.append(path)  # Run.open reports a missing or broken folder
     return paths
 
 
