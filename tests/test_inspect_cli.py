@@ -157,7 +157,7 @@ def test_garbled_metrics_line_warns(runs_folder: Path):
     metrics.write_text("".join(lines), encoding="utf-8")
     result = invoke("inspect", str(runs_folder / "grokked"), "--json")
     summary = json.loads(result.stdout)
-    assert result.exit_code == 0
+    assert result.exit_code == 2
     assert summary["num_records"] == len(lines) - 1
     assert f"warning: {metrics}: skipped unreadable line 3" in result.stderr
 
@@ -168,7 +168,7 @@ def test_cut_off_last_line_warns(runs_folder: Path):
     metrics.write_text(text + '{"step": 1001, "train', encoding="utf-8")
     number = text.count("\n") + 1
     result = invoke("inspect", str(runs_folder / "grokked"), "--print")
-    assert result.exit_code == 0
+    assert result.exit_code == 2
     assert f"warning: {metrics}: skipped unreadable line {number}" in result.stderr
     assert "status           finished at step 1000" in result.stdout
 
@@ -184,7 +184,7 @@ def test_corrupt_checkpoint_warns(runs_folder: Path):
     weights, _ = run.checkpoint_paths(steps[1])
     weights.write_bytes(weights.read_bytes()[:200])
     result = invoke("inspect", str(run.path), "--print")
-    assert result.exit_code == 0
+    assert result.exit_code == 2
     assert f"warning: checkpoint {weights} is corrupt" in result.stderr
     assert "is corrupt" in _checkpoint_line(result.stdout, steps[1])
     assert "corrupt" not in _checkpoint_line(result.stdout, steps[0])

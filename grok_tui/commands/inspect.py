@@ -22,7 +22,7 @@ from grok_tui.commands.runs import (
     plain_table,
     print_problems,
 )
-from grok_tui.errors import fail
+from grok_tui.errors import USAGE_ERROR, fail
 
 INSPECT_HELP = """Explore a saved run, or a folder of runs, and its checkpoints.
 
@@ -32,8 +32,8 @@ and a checkpoint scrubber that recomputes the geometry of any checkpoint on the 
 folder opens the run browser. With --print, or when stdout is not a terminal, it prints a
 plain-text summary instead, and --json prints the summary as JSON. Exit code 2 when PATH
 is not a readable run or folder of runs. Problems inside a readable run, such as an
-unreadable metrics line or checkpoint, are printed as warnings on stderr and keep exit
-code 0, because the rest of the run is still summarised.
+unreadable metrics line or checkpoint, are printed as warnings on stderr after the summary
+of everything still readable, and also exit with code 2.
 """
 
 
@@ -166,8 +166,8 @@ def _row_as_json(row: RunRow) -> dict[str, Any]:
     return {"name": row.name, "path": str(row.path), "state": UNREADABLE, "problems": row.problems}
 
 
-def _print_run(run: Run, as_json: bool) -> None:
-    """Print one run's summary as text or JSON, and its problems as warnings on stderr."""
+def _print_run(run: Run, as_json: bool) -> bool:
+    """Print one run's summary as text or JSON and its problems on stderr; return if any."""
     summary = summarize_run(run)
     errors = checkpoint_errors(run, summary)
     summary.problems.extend(errors.values())
@@ -177,15 +177,20 @@ def _print_run(run: Run, as_json: bool) -> None:
         typer.echo(summary_text(summary, errors))
     for problem in summary.problems:
         typer.echo(f"warning: {problem}", err=True)
+    return bool(summary.problems)
 
 
-def _print_folder(rows: list[RunRow], as_json: bool) -> None:
-    """Print the runs of a folder as a JSON list or a plain table, problems to stderr."""
+def _print_folder(rows: list[RunRow], as_json: bool) -> bool:
+    """Print the runs of a folder as a JSON list or a plain table and problems on stderr.
+
+    Returns whether any run had a problem.
+    """
     if as_json:
         typer.echo(json.dumps([_row_as_json(row) for row in rows], indent=2))
     else:
         typer.echo(plain_table(rows))
     print_problems(rows)
+    return any(row.problems for row in rows)
 
 
 def inspect_command(
@@ -204,9 +209,11 @@ def inspect_command(
         run, rows = resolve_target(path)
         if as_json or print_summary or not sys.stdout.isatty():
             if run is not None:
-                _print_run(run, as_json)
+                had_problems = _print_run(run, as_json)
             else:
-                _print_folder(rows, as_json)
+                had_problems = _print_folder(rows, as_json)
+            if had_problems:
+                raise typer.Exit(USAGE_ERROR)
             return
     except RunError as error:
         fail(str(error))
