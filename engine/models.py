@@ -37,16 +37,23 @@ class EmbeddingMLP(nn.Module):
         self.hidden = nn.Linear(2 * embed_dim, hidden_dim)
         self.readout = nn.Linear(hidden_dim, n)
 
-    def forward(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-        """Return logits (B, n) using per-operand tables of the hidden layer's two halves."""
+    def _hidden_tables(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """Return the hidden layer's two operand tables, each of shape (n, hidden).
+
+        Row a of the first plus row b of the second is the hidden pre-activation of the pair
+        (a, b). The bias is folded into the first table, so no per-pair pass adds it.
+        """
         embed_dim = self.embedding.embedding_dim
         weight_a = self.hidden.weight[:, :embed_dim]
         weight_b = self.hidden.weight[:, embed_dim:]
+        table_a = F.linear(self.embedding.weight, weight_a, self.hidden.bias)
+        table_b = F.linear(self.embedding.weight, weight_b)
+        return table_a, table_b
 
-        # (n, hidden) tables: the hidden pre-activation is table_a[a] + table_b[b] + bias
-        table_a = self.embedding.weight @ weight_a.T
-        table_b = self.embedding.weight @ weight_b.T
-        hidden = F.relu(table_a.index_select(0, a) + table_b.index_select(0, b) + self.hidden.bias)
+    def forward(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        """Return logits (B, n) using per-operand tables of the hidden layer's two halves."""
+        table_a, table_b = self._hidden_tables()
+        hidden = F.relu(table_a.index_select(0, a) + table_b.index_select(0, b))
         return self.readout(hidden)
 
     def forward_reference(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
@@ -56,10 +63,8 @@ class EmbeddingMLP(nn.Module):
 
     def grid_logits(self) -> torch.Tensor:
         """Return logits for all n*n pairs in row-major order, shape (n*n, n)."""
-        embed_dim = self.embedding.embedding_dim
-        table_a = self.embedding.weight @ self.hidden.weight[:, :embed_dim].T
-        table_b = self.embedding.weight @ self.hidden.weight[:, embed_dim:].T
-        hidden = F.relu(table_a[:, None, :] + table_b[None, :, :] + self.hidden.bias)
+        table_a, table_b = self._hidden_tables()
+        hidden = F.relu(table_a[:, None, :] + table_b[None, :, :])
         return self.readout(hidden.reshape(self.n * self.n, -1))
 
     def operand_embedding(self) -> torch.Tensor:
