@@ -15,7 +15,7 @@ from grok_tui.commands.train import TRAIN_HELP, train_command
 app = typer.Typer(
     name="grok-tui",
     help="A terminal explorer for grokking on modular arithmetic.",
-    no_args_is_help=True,
+    invoke_without_command=True,
     add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
@@ -29,7 +29,15 @@ app.command("inspect", help=INSPECT_HELP)(inspect_command)
 app.command("runs", help="List the runs in a folder as a table.")(runs_command)
 
 
+@app.callback()
+def _show_help_without_command(context: typer.Context) -> None:
+    """Print the help and exit 0 when no command is given."""
+    if context.invoked_subcommand is None:
+        typer.echo(context.get_help())
+        raise typer.Exit(0)
+
+
 def main() -> None:
     """Run the command line (the console script and ``python -m grok_tui``)."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    app()
+    app(prog_name="grok-tui")
