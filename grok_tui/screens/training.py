@@ -347,7 +347,8 @@ class TrainingScreen(Screen[None]):
         """Show a finished, stopped or diverged result in the status bar, banner and a toast."""
         self.result = result
         status = self.query_one(TrainingStatus)
-        status.show_progress(result.step, result.elapsed, status.steps_per_second)
+        mean_rate = result.step / result.elapsed if result.elapsed > 0 else None
+        status.show_progress(result.step, result.elapsed, mean_rate)
         if result.state == "diverged":
             self.exit_code = EXIT_FAILED
             status.show_state("diverged", f"at step {result.step}")
