@@ -108,7 +108,7 @@ def spread_ticks(
 ) -> tuple[list[float], list[str]]:
     """Keep only ticks at least two rows apart on an axis of ``rows`` rows from low to high.
 
-    Ticks at whole positions (powers of ten on a log10 axis) are kept first. plotext draws
+    Ticks at whole positions (powers of ten on a log10 axis) are kept_indices first. plotext draws
     every tick it is given, and where two share a row, which label shows varies between runs.
     """
     span = max(high - low, 1e-12)
@@ -117,9 +117,9 @@ def spread_ticks(
         return round((position - low) / span * (rows - 1))
 
     order = sorted(range(len(positions)), key=lambda i: (positions[i] != round(positions[i]), i))
-    kept: list[int] = []
+    kept_indices: list[int] = []
     for index in order:
-        if all(abs(row(positions[index]) - row(positions[other])) >= 2 for other in kept):
-            kept.append(index)
-    kept.sort()
-    return [positions[i] for i in kept], [labels[i] for i in kept]
+        if all(abs(row(positions[index]) - row(positions[other])) >= 2 for other in kept_indices):
+            kept_indices.append(index)
+    kept_indices.sort()
+    return [positions[i] for i in kept_indices], [labels[i] for i in kept_indices]
