@@ -108,7 +108,7 @@ def spread_ticks(
 ) -> tuple[list[float], list[str]]:
     """Keep only ticks at least two rows apart on an axis of ``rows`` rows from low to high.
 
-    Ticks at whole positions (powers of ten on a log10 axis) are kept_indices first. plotext draws
+    Ticks at whole positions (powers of ten on a log10 axis) are kept first. plotext draws
     every tick it is given, and where two share a row, which label shows varies between runs.
     """
     span = max(high - low, 1e-12)
