@@ -18,7 +18,7 @@ from typing import Any
 
 import plotext as plt
 
-DEFAULT_HEIGHT = 16  # rows per chart, frame and labels included
+DEFAULT_HEIGHT = 18  # rows per chart, frame and labels included
 MIN_WIDTH = 40  # narrower charts have no room for the y tick labels and a curve
 
 # ASCII spellings of the report's Greek letters and symbols, and of every character plotext
@@ -129,8 +129,8 @@ def format_count(value: float) -> str:
 def log_step_ticks(max_step: float, max_ticks: int = 9) -> tuple[list[float], list[str]]:
     """Return tick positions and labels for a log step axis from 0 to ``max_step``.
 
-    Ticks fall on 0 and on 1, 2 and 5 times the powers of ten. Beyond ``max_ticks`` ticks,
-    only 0 and the powers of ten are kept.
+    Ticks fall on 0 and on 1, 2 and 5 times the powers of ten. Beyond ``max_ticks`` ticks, the
+    2 and 5 ticks are kept only in the last decade, where a log axis crowds the most steps.
     """
     candidates = [0.0]
     decade = 1.0
@@ -138,7 +138,12 @@ def log_step_ticks(max_step: float, max_ticks: int = 9) -> tuple[list[float], li
         candidates += [decade * factor for factor in (1, 2, 5) if decade * factor <= max_step]
         decade *= 10
     if len(candidates) > max_ticks:
-        candidates = [0.0] + [value for value in candidates[1:] if math.log10(value).is_integer()]
+        last_decade = 10 ** math.floor(math.log10(max(max_step, 1)))
+        candidates = [
+            value
+            for value in candidates
+            if value == 0 or value >= last_decade or math.log10(value).is_integer()
+        ]
     return [log_step(value) for value in candidates], [format_count(value) for value in candidates]
 
 

@@ -392,9 +392,9 @@ def test_subprocess_ascii_encoding(grokked_run):
 
 def test_log_step_ticks_decades():
     positions, labels = log_step_ticks(5000)
-    assert labels == ["0", "1", "10", "100", "1k"]
+    assert labels == ["0", "1", "10", "100", "1k", "2k", "5k"]
     assert positions[0] == 0.0
-    assert positions[-1] == pytest.approx(log_step(1000))
+    assert positions[-1] == pytest.approx(log_step(5000))
 
 
 def test_log_step_ticks_short_run():
