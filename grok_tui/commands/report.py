@@ -227,6 +227,8 @@ def _train_fresh_run(
         raise typer.Exit(code)  # train printed why
     if params["resume"] is not None:
         return params["resume"], code
+    if params["name"] is None:  # train accepted options that _default_name rejected
+        fail("cannot tell which run --train created: give it a name with --name")
     return params["out"] / params["name"], code
 
 
