@@ -1,0 +1,1 @@
+"""Benchmarks of the training engine against a straightforward reference loop."""
