@@ -197,7 +197,7 @@ class EngineStepper:
         session: a session from ``engine.training._build_session``.
         config: its config.
         test_pairs: (T, 2) operand indices of the test pairs, on the session's device.
-        test_labels: (T,) class indices of their answers.
+        test_labels: (T,) class labels of the test pairs.
     """
 
     def __init__(self, session: _Session, config: TrainConfig, test_pairs: torch.Tensor,
