@@ -9,7 +9,9 @@ is that of the public grokking scripts: full-batch AdamW with a LambdaLR warmup,
 loss read back every step and, optionally, a test-set evaluation under ``no_grad`` every step.
 
 Parameter names, shapes and initialisation match ``engine.models``, so a reference model
-can load an engine model's ``state_dict`` and both start from the same weights.
+can load an engine model's ``state_dict`` and both start from the same weights. The classes
+repeat those parameter definitions on purpose: the baseline shares no code with the engine
+that it measures.
 """
 
 from __future__ import annotations

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import functools
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 
 import pytest
@@ -16,6 +19,16 @@ torch.set_num_threads(1)
 
 # p=41 addition with half the pairs for training groks at about step 600 in about 2 s on a CPU
 SMALL_GROKKING = {"p": 41, "train_fraction": 0.5, "lr": 1e-2, "steps": 1000, "device": "cpu"}
+
+
+def run_async(test: Callable[..., Coroutine]) -> Callable[..., None]:
+    """Turn an async test into a sync one (no async pytest plugin is installed)."""
+
+    @functools.wraps(test)
+    def wrapper(*args, **kwargs) -> None:
+        asyncio.run(test(*args, **kwargs))
+
+    return wrapper
 
 
 def small_config(**overrides) -> TrainConfig:

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
-import functools
 import json
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from pathlib import Path
 
 from textual.pilot import Pilot
@@ -19,22 +17,12 @@ from grok_tui.widgets.curves import StepChart
 from grok_tui.widgets.heatmap import FrequencyHeatmap
 from grok_tui.widgets.panes import MetricsPanes
 from grok_tui.widgets.status import TrainingStatus
-from tests.conftest import small_config, train_run
+from tests.conftest import run_async, small_config, train_run
 
 RECORDED = Path(__file__).parent / "data" / "recorded_metrics.jsonl"
 SIZE = (100, 30)
 ENDLESS_STEPS = 200_000  # more than a test can train, so only a stop ends the run
 WAIT_LIMIT = 60.0  # seconds before a wait gives up; a guard against hangs, not a timing check
-
-
-def run_async(test: Callable[..., Coroutine]) -> Callable[..., None]:
-    """Turn an async test into a sync one (no async pytest plugin is installed)."""
-
-    @functools.wraps(test)
-    def wrapper(*args, **kwargs) -> None:
-        asyncio.run(test(*args, **kwargs))
-
-    return wrapper
 
 
 def recorded_records() -> list[dict]:

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
-import functools
 import json
 import math
 import shutil
 import threading
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -31,19 +29,10 @@ from grok_tui.screens.inspect import InspectScreen, MetricsFollower
 from grok_tui.widgets.checkpoints import CheckpointList, FrequencyEnergyPlot
 from grok_tui.widgets.clock import ClockPlot
 from grok_tui.widgets.panes import MetricsPanes
+from tests.conftest import run_async
 
 SIZE = (80, 24)
 WAIT_LIMIT = 60.0  # seconds before a wait gives up; a guard against hangs, not a timing check
-
-
-def run_async(test: Callable[..., Coroutine]) -> Callable[..., None]:
-    """Turn an async test into a sync one (no async pytest plugin is installed)."""
-
-    @functools.wraps(test)
-    def wrapper(*args, **kwargs) -> None:
-        asyncio.run(test(*args, **kwargs))
-
-    return wrapper
 
 
 async def wait_for(pilot, condition: Callable[[], bool]) -> None:
