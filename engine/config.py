@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -93,6 +94,14 @@ def validate_config(config: TrainConfig) -> None:
     """Raise ValueError naming the first invalid value of the config and how to fix it."""
     task = config.task  # validates op and p
     validate_train_fraction(task, config.train_fraction)
+    numbers = {
+        "lr": config.lr, "weight decay": config.weight_decay, "beta1": config.betas[0],
+        "beta2": config.betas[1], "eps": config.eps, "reg-unembedding": config.reg_unembedding,
+        "reg-logits": config.reg_logits,
+    }  # fmt: skip
+    for name, value in numbers.items():
+        if not math.isfinite(value):
+            raise ValueError(f"{name} {value} is not a finite number: give a finite value")
     checks = [
         (config.model in MODEL_KINDS, f"unknown model {config.model!r}: use one of "
          f"{', '.join(MODEL_KINDS)}"),
@@ -110,8 +119,9 @@ def validate_config(config: TrainConfig) -> None:
         (config.matmul_precision in MATMUL_PRECISIONS,
          f"unknown matmul precision {config.matmul_precision!r}: use one of "
          f"{', '.join(MATMUL_PRECISIONS)}"),
-        (config.reg_unembedding >= 0 and config.reg_logits >= 0,
-         "regularizer weights must be >= 0"),
+        (config.reg_unembedding >= 0,
+         f"reg-unembedding {config.reg_unembedding} must be >= 0, for example 0.01"),
+        (config.reg_logits >= 0, f"reg-logits {config.reg_logits} must be >= 0, for example 0.01"),
     ]
     for ok, message in checks:
         if not ok:

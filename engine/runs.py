@@ -121,25 +121,33 @@ class Run:
 
         Raises:
             ValueError: the name is unsafe.
-            RunError: the folder exists and ``force`` is false.
+            RunError: the folder exists and ``force`` is false, it is not a run, a live process
+                trains it, or it cannot be created.
         """
         validate_run_name(name)
         path = Path(out) / name
-        if path.exists():
+        is_run = (path / CONFIG_FILE).exists()
+        if path.exists() and not is_run and (not path.is_dir() or any(path.iterdir())):
+            raise RunError(
+                f"{path} exists and is not a run folder: choose another --name or --out"
+            )
+        if is_run:
             if not force:
                 raise RunError(
                     f"run folder {path} already exists: pass --resume {path} to continue it, "
                     f"--force to replace it, or --name to choose another name"
                 )
-            if not (path / CONFIG_FILE).exists() and any(path.iterdir()):
-                raise RunError(
-                    f"{path} is a non-empty folder that is not a run; --force only replaces "
-                    f"runs: choose another --name or --out"
-                )
+            cls(path).ensure_not_running()
             shutil.rmtree(path)
-        (path / CHECKPOINT_DIR).mkdir(parents=True)
-        run = cls(path)
-        write_json_atomic(path / CONFIG_FILE, run_record(config, device))
+        try:
+            (path / CHECKPOINT_DIR).mkdir(parents=True, exist_ok=True)
+            run = cls(path)
+            write_json_atomic(path / CONFIG_FILE, run_record(config, device))
+        except OSError as error:
+            raise RunError(
+                f"cannot create run folder {path}: {error.strerror or error}; "
+                f"choose a writable folder with --out"
+            ) from error
         return run
 
     @classmethod
@@ -179,6 +187,12 @@ class Run:
             )
         return record
 
+    def update_config(self, config: TrainConfig) -> None:
+        """Replace the stored config (a resume with a new step budget) and keep the rest."""
+        record = self.read_config()
+        record["config"] = config.to_dict()
+        write_json_atomic(self.path / CONFIG_FILE, record)
+
     def train_config(self) -> TrainConfig:
         """Return the run's TrainConfig."""
         try:
@@ -204,6 +218,17 @@ class Run:
         assert state in STATES, f"unknown state {state!r}"
         status = RunStatus(state, step, time.time(), os.getpid(), socket.gethostname(), message)
         write_json_atomic(self.path / STATUS_FILE, status.to_dict())
+
+    def ensure_not_running(self) -> None:
+        """Raise RunError when a live process on this host is still training this run."""
+        if self.state() != "running":
+            return
+        status = self.read_status()
+        writer = f"process {status.pid} on {status.host}" if status else "another process"
+        raise RunError(
+            f"run {self.path} is still being trained by {writer}: stop that process first "
+            f"(Ctrl+C or s in the app), then resume or replace the run"
+        )
 
     def state(self) -> str:
         """Return the run's state, ``interrupted`` when its writer on this host has died."""
@@ -247,8 +272,11 @@ class Run:
         append_jsonl(self.path / METRICS_FILE, record)
 
     def read_metrics(self) -> list[dict[str, Any]]:
-        """Return the metrics records, skipping a cut-off or garbled line."""
-        return self.read_metrics_with_errors()[0]
+        """Return the metrics records, skipping (and logging) a cut-off or garbled line."""
+        records, skipped = self.read_metrics_with_errors()
+        if skipped:
+            logger.warning("%s: skipped unreadable lines %s", self.path / METRICS_FILE, skipped)
+        return records
 
     def read_metrics_with_errors(self) -> tuple[list[dict[str, Any]], list[int]]:
         """Return the metrics records and the numbers of the lines that could not be read."""

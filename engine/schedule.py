@@ -35,10 +35,11 @@ def is_eval_step(step: int, eval_every: int, total_steps: int) -> bool:
 
 
 def is_checkpoint_step(step: int, total_steps: int) -> bool:
-    """Return whether a checkpoint is saved after ``step`` updates: 100, 150, 200, 250, ...
+    """Return whether a checkpoint is saved after ``step`` updates: 0, 100, 150, 200, 250, ...
 
-    The final step is always saved; callers also save when a run stops early.
+    Step 0 keeps the initial weights, so even a run that diverges at once has a finite
+    checkpoint. The final step is always saved; callers also save when a run stops early.
     """
-    if step == total_steps:
+    if step in (0, total_steps):
         return True
     return step >= _FIRST_CHECKPOINT and _is_log_spaced(step, _CHECKPOINT_MANTISSAS)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import torch
 
 from engine.tasks import Task
@@ -14,8 +16,8 @@ def train_size(num_pairs: int, train_fraction: float) -> int:
 
 def validate_train_fraction(task: Task, train_fraction: float) -> None:
     """Raise ValueError when the train fraction leaves the train or the test split empty."""
-    size = train_size(task.num_pairs, train_fraction)
-    if not 0.0 < train_fraction < 1.0 or size == 0 or size == task.num_pairs:
+    in_range = math.isfinite(train_fraction) and 0.0 < train_fraction < 1.0
+    if not in_range or train_size(task.num_pairs, train_fraction) in (0, task.num_pairs):
         smallest = 1.0 / task.num_pairs
         raise ValueError(
             f"train fraction {train_fraction} leaves the train or the test split empty for "

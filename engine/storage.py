@@ -9,15 +9,12 @@ cut-off last line, which ``read_jsonl`` skips.
 from __future__ import annotations
 
 import json
-import logging
 import os
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
-
-logger = logging.getLogger(__name__)
 
 FILE_MODE = 0o644  # mkstemp creates files readable by the owner only
 
@@ -80,6 +77,4 @@ def read_jsonl(path: Path) -> tuple[list[dict[str, Any]], list[int]]:
                 records.append(record)
             else:
                 skipped.append(number)
-    if skipped:
-        logger.warning("%s: skipped unreadable lines %s", path, skipped)
     return records, skipped

@@ -18,7 +18,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from engine.checkpoints import load_checkpoint, save_checkpoint
+from engine.checkpoints import Checkpoint, load_checkpoint, save_checkpoint
 from engine.config import TrainConfig
 from engine.devices import apply_matmul_precision, resolve_device
 from engine.geometry import complement_projector, min_irreps
@@ -192,12 +192,23 @@ def _regularizer_projector(config: TrainConfig, task: Task, device: torch.device
     return projector[coordinate][:, coordinate].to(device=device, dtype=torch.float32)
 
 
+def newest_loadable_checkpoint(run: Run) -> Checkpoint:
+    """Return the newest checkpoint of ``run`` that loads, logging each corrupt one skipped.
+
+    Raises:
+        RunError: the run has no loadable checkpoint.
+    """
+    for step in reversed(run.checkpoint_steps()):
+        try:
+            return load_checkpoint(run, step)
+        except RunError as error:
+            logger.warning("skipping checkpoint at step %d: %s", step, error)
+    raise RunError(f"{run.path} has no loadable checkpoint to resume from: start a new run")
+
+
 def _restore(session: _Session, run: Run) -> None:
-    """Load the newest checkpoint of ``run`` into the session."""
-    steps = run.checkpoint_steps()
-    if not steps:
-        raise RunError(f"{run.path} has no checkpoint to resume from: start a new run instead")
-    checkpoint = load_checkpoint(run, steps[-1])
+    """Load the newest loadable checkpoint of ``run`` into the session."""
+    checkpoint = newest_loadable_checkpoint(run)
     session.model.load_state_dict(checkpoint.model_state)
     session.optimizer.load_state_dict(checkpoint.optimizer_state)
     if "cpu" in checkpoint.rng_states:
@@ -344,7 +355,8 @@ def _loop(
             elapsed += time.perf_counter() - clock
             return _LoopEnd("diverged", step, elapsed, (
                 f"loss became {train_loss} at step {step}; the last finite checkpoint is kept. "
-                f"Lower the learning rate (now {config.lr}) and start a new run"
+                f"Lower the learning rate (now {config.lr}) or the weight decay (now "
+                f"{config.weight_decay}) and start a new run"
             ))
 
         # evaluate on the full grid on the schedule, and save checkpoints
@@ -358,7 +370,7 @@ def _loop(
                     f"evaluation loss became non-finite at step {step}; the last finite "
                     f"checkpoint is kept. Lower the learning rate (now {config.lr})"
                 ))
-        if due_checkpoint and step > session.start_step:
+        if due_checkpoint and (step > session.start_step or step == 0):
             now = elapsed + time.perf_counter() - clock
             save_checkpoint(run, step, now, model, optimizer, _rng_states(session))
 

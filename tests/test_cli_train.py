@@ -94,6 +94,11 @@ def test_diverged_run_exit_code(tmp_path: Path) -> None:
         (["--p", "41", "--reg-frequencies", "1,x"], "invalid --reg-frequencies"),
         ([], "missing --p"),
         (["--resume", "nowhere"], "run folder nowhere does not exist"),
+        (["--p", "41", "--lr", "inf"], "lr inf is not a finite number"),
+        (["--p", "41", "--wd", "nan"], "weight decay nan is not a finite number"),
+        (["--p", "41", "--frac", "inf"], "train fraction inf"),
+        (["--p", "41", "--frac", "nan"], "train fraction nan"),
+        (["--p", "41", "--reg-logits", "-1"], "reg-logits -1.0 must be >= 0"),
     ],
 )
 def test_train_invalid_input(tmp_path: Path, arguments: list[str], fragment: str) -> None:
@@ -117,3 +122,59 @@ def test_geometry_command_registered() -> None:
     result = runner.invoke(app, ["geometry", "--p", "113", "--json"])
     assert result.exit_code == 0
     assert json.loads(result.output)["greedy_order"][:3] == [1, 15, 20]
+
+
+def test_out_not_a_folder(tmp_path: Path) -> None:
+    blocker = tmp_path / "file.txt"
+    blocker.write_text("not a folder")
+    result = runner.invoke(app, ["train", *SMALL, "--out", str(blocker)])
+    assert result.exit_code == 2
+    assert "cannot create run folder" in result.output
+    assert blocker.read_text() == "not a folder"
+
+
+def test_name_of_non_run_folder(tmp_path: Path) -> None:
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "todo.txt").write_text("keep")
+    result = runner.invoke(app, ["train", *SMALL, "--out", str(tmp_path), "--name", "notes"])
+    assert result.exit_code == 2
+    assert "is not a run folder: choose another --name or --out" in result.output
+
+
+def test_live_run_not_replaced(tmp_path: Path) -> None:
+    runner.invoke(app, ["train", *SMALL, "--steps", "5", "--out", str(tmp_path), "--name", "r"])
+    Run(tmp_path / "r").write_status("running", 5)  # this live process now owns the run
+    replaced = runner.invoke(app, ["train", *SMALL, "--steps", "5", "--out", str(tmp_path),
+                                   "--name", "r", "--force"])
+    assert replaced.exit_code == 2
+    assert "is still being trained by process" in replaced.output
+    resumed = runner.invoke(app, ["train", "--resume", str(tmp_path / "r"), "--steps", "9"])
+    assert resumed.exit_code == 2
+    assert "is still being trained by process" in resumed.output
+    assert Run.open(tmp_path / "r").checkpoint_steps() == [0, 5]
+
+
+def test_resume_needs_more_steps(tmp_path: Path) -> None:
+    runner.invoke(app, ["train", *SMALL, "--steps", "20", "--out", str(tmp_path), "--name", "r"])
+    result = runner.invoke(app, ["train", "--resume", str(tmp_path / "r"), "--steps", "10"])
+    assert result.exit_code == 2
+    assert "is already at step 20 of 10: give --steps greater than 20" in result.output
+
+
+def test_resume_records_new_budget(tmp_path: Path) -> None:
+    runner.invoke(app, ["train", *SMALL, "--steps", "20", "--out", str(tmp_path), "--name", "r"])
+    result = runner.invoke(app, ["train", "--resume", str(tmp_path / "r"), "--steps", "30",
+                                 "--headless"])
+    assert result.exit_code == 0, result.output
+    assert Run.open(tmp_path / "r").train_config().steps == 30
+
+
+def test_resume_without_loadable_checkpoint(tmp_path: Path) -> None:
+    runner.invoke(app, ["train", *SMALL, "--steps", "20", "--out", str(tmp_path), "--name", "r"])
+    run = Run.open(tmp_path / "r")
+    for step in run.checkpoint_steps():
+        run.checkpoint_paths(step)[0].write_bytes(b"broken")
+    result = runner.invoke(app, ["train", "--resume", str(run.path), "--steps", "30"])
+    assert result.exit_code == 2
+    assert "has no loadable checkpoint to resume from" in result.output
+    assert "Traceback" not in result.output

@@ -70,5 +70,5 @@ def test_eval_schedule_dense_then_spaced() -> None:
 
 def test_checkpoint_schedule_log_spaced() -> None:
     steps = [s for s in range(0, 4322) if is_checkpoint_step(s, total_steps=4321)]
-    assert steps == [100, 150, 200, 250, 300, 400, 500, 700, 1000, 1500, 2000, 2500, 3000,
+    assert steps == [0, 100, 150, 200, 250, 300, 400, 500, 700, 1000, 1500, 2000, 2500, 3000,
                      4000, 4321]

@@ -88,7 +88,7 @@ def test_garbled_metrics_line_skipped(grokked_run, tmp_path: Path) -> None:
 def test_checkpoint_round_trip(grokked_run) -> None:
     run = grokked_run.run
     steps = run.checkpoint_steps()
-    assert steps[0] == 100
+    assert steps[:2] == [0, 100]
     assert steps[-1] == 1000
     checkpoint = load_checkpoint(run, 1000)
     assert checkpoint.step == 1000
@@ -112,7 +112,7 @@ def test_saved_weights_equal_model(tmp_path: Path) -> None:
     saved = load_weights(run, 120)
     checkpoint = load_checkpoint(run, 120)
     assert all(torch.equal(saved[k], checkpoint.model_state[k]) for k in saved)
-    assert run.checkpoint_steps() == [100, 120]
+    assert run.checkpoint_steps() == [0, 100, 120]
 
 
 def test_corrupt_checkpoint_named(grokked_run, tmp_path: Path) -> None:

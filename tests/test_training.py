@@ -131,7 +131,7 @@ def test_stop_saves_checkpoint(tmp_path: Path) -> None:
     result = train(config, run, control=control, on_record=stop_at_30)
     assert result.state == "stopped"
     assert result.step == 30
-    assert run.checkpoint_steps() == [30]
+    assert run.checkpoint_steps() == [0, 30]
     assert run.read_status().state == "stopped"
     assert run.read_metrics()[-1]["step"] == 30
 
@@ -146,6 +146,9 @@ def test_divergence_stops_and_keeps_checkpoints(tmp_path: Path) -> None:
     assert status.step == result.step
     for record in result.run.read_metrics():
         assert record["train_loss"] == record["train_loss"]  # not NaN
+    assert result.run.checkpoint_steps() == [0]
+    initial = load_weights(result.run, 0)
+    assert all(torch.isfinite(value).all() for value in initial.values())
 
 
 def test_diverged_resume_keeps_checkpoints(tmp_path: Path) -> None:
@@ -154,12 +157,12 @@ def test_diverged_resume_keeps_checkpoints(tmp_path: Path) -> None:
     control = TrainControl()
     train(config, run, control=control,
           on_record=lambda r: control.request_stop() if r["step"] >= 150 else None)
-    assert run.checkpoint_steps() == [100, 150]
+    assert run.checkpoint_steps() == [0, 100, 150]
     weights_before = load_weights(run, 150)
 
     result = train(small_config(steps=400, lr=1e30), run, resume=True)
     assert result.state == "diverged"
-    assert run.checkpoint_steps() == [100, 150]
+    assert run.checkpoint_steps() == [0, 100, 150]
     reloaded = load_weights(run, 150)
     for key, value in reloaded.items():
         assert torch.equal(weights_before[key], value), key
@@ -213,3 +216,15 @@ def test_regularizer_lowers_deviation(tmp_path: Path) -> None:
     regularized = train_run(tmp_path, "reg", steps=300, reg_unembedding=1e-3, reg_logits=1e-2)
     assert regularized.run.train_config().reg_logits == 1e-2
     assert regularized.records[-1]["eps_eq"] < plain.records[-1]["eps_eq"]
+
+
+def test_resume_skips_corrupt_checkpoint(tmp_path: Path) -> None:
+    first = train_run(tmp_path, "r", steps=150)
+    model_path, _ = first.run.checkpoint_paths(150)
+    model_path.write_bytes(model_path.read_bytes()[:100])
+    resumed = train(small_config(steps=200), first.run, resume=True)
+    assert resumed.state == "finished"
+    steps = [record["step"] for record in first.run.read_metrics()]
+    assert steps == sorted(set(steps))
+    assert 150 in steps
+    assert load_weights(first.run, 150)["readout.bias"].shape == (41,)

@@ -13,6 +13,7 @@ from engine.config import TrainConfig, resolve_config
 from engine.devices import resolve_device
 from engine.presets import PRESETS
 from engine.runs import Run, RunError, default_run_name
+from engine.training import newest_loadable_checkpoint
 from grok_tui.errors import fail
 from grok_tui.options import ModelKind, Operation, PresetName
 
@@ -60,10 +61,20 @@ def prepare_run(
                 f"--resume continues {run.path} with its saved config, so {', '.join(fixed)} "
                 f"cannot change: drop those flags, or start a new run"
             )
-        saved = run.train_config().to_dict()
+        saved_config = run.train_config()
+        saved = saved_config.to_dict()
         saved.update({key: overrides[key] for key in given})
         config = resolve_config(saved.pop("preset"), **saved)
         device = str(resolve_device(config.device))
+        run.ensure_not_running()
+        start = newest_loadable_checkpoint(run).step
+        if config.steps <= start:
+            raise ValueError(
+                f"run {run.path} is already at step {start} of {config.steps}: give --steps "
+                f"greater than {start} to train further"
+            )
+        if config != saved_config:
+            run.update_config(config)
         return PreparedRun(config, run, True, device)
 
     if overrides.get("p") is None:
