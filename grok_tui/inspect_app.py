@@ -8,11 +8,12 @@ from textual.app import App
 from textual.binding import Binding
 from textual.screen import Screen
 
+from grok_tui.logs import LogNotifications
 from grok_tui.screens.browser import RunBrowserScreen
 from grok_tui.screens.inspect import InspectScreen
 
 
-class InspectApp(App):
+class InspectApp(LogNotifications, App):
     """Explore saved runs: the inspect screen of one run, or the run browser of a folder.
 
     Args:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import json
+import logging
 from collections.abc import Callable
 from pathlib import Path
 
@@ -275,3 +277,23 @@ async def test_resume_keeps_saved_records(tmp_path: Path) -> None:
         assert steps == sorted(set(steps))
         assert steps[-1] == 600
         assert screen.result.state == "finished"
+
+
+@run_async
+async def test_log_warning_shown_as_notification() -> None:
+    stream = io.StringIO()
+    root = logging.getLogger()
+    saved = root.handlers[:]
+    root.handlers = [logging.StreamHandler(stream)]
+    try:
+        app = replay_app()
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            logging.getLogger("engine.training").warning("skipping checkpoint [red]7[/red]")
+            await pilot.pause()
+            messages = [notification.message for notification in app._notifications]
+        assert "skipping checkpoint [red]7[/red]" in messages
+        assert stream.getvalue() == ""
+        assert root.handlers[0].stream is stream
+    finally:
+        root.handlers = saved

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import json
+import logging
 import math
 import shutil
 import threading
@@ -339,3 +341,44 @@ async def test_follows_running_run(run_path: Path):
         assert screen.problems == []
         run.write_status("finished", 1000)
         await wait_for(pilot, lambda: screen.state == "finished")
+
+
+@run_async
+async def test_log_warning_becomes_notification(run_path: Path):
+    stream = io.StringIO()
+    root = logging.getLogger()
+    saved = root.handlers[:]
+    root.handlers = [logging.StreamHandler(stream)]
+    try:
+        app = InspectApp(run_path, is_run=True)
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            logging.getLogger("engine.test").warning("[bold]weights[/bold] unreadable")
+            await pilot.pause()
+            messages = [notification.message for notification in app._notifications]
+        assert "[bold]weights[/bold] unreadable" in messages
+        assert stream.getvalue() == ""
+        assert root.handlers[0].stream is stream
+    finally:
+        root.handlers = saved
+
+
+@run_async
+async def test_corrupt_checkpoint_not_logged(run_path: Path):
+    run = Run.open(run_path)
+    weights, _ = run.checkpoint_paths(run.checkpoint_steps()[-1])
+    weights.write_bytes(weights.read_bytes()[:100])
+    stream = io.StringIO()
+    root = logging.getLogger()
+    saved = root.handlers[:]
+    root.handlers = [logging.StreamHandler(stream)]
+    try:
+        app = InspectApp(run_path, is_run=True)
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await choose_checkpoint(pilot, len(run.checkpoint_steps()) - 1)
+            messages = [notification.message for notification in app._notifications]
+        assert len(screen.problems) == 1
+        assert messages.count(screen.problems[0]) == 1
+        assert stream.getvalue() == ""
+    finally:
+        root.handlers = saved

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,8 +27,6 @@ from engine.runs import METRICS_FILE, Run, RunError
 from grok_tui.widgets.checkpoints import CheckpointList, FrequencyEnergyPlot
 from grok_tui.widgets.clock import ClockPlot
 from grok_tui.widgets.panes import MetricsPanes
-
-logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -224,7 +221,7 @@ class InspectScreen(Screen):
         for line in update.skipped_lines:
             message = f"{self._follower.path}: skipped unreadable line {line}"
             self.problems.append(message)
-            logger.warning(message)
+            self.log.warning(message)  # the notification shows it, so not the root logger too
             self.notify(message, title="metrics log", severity="warning", markup=False)
         if update.records or update.skipped_lines:
             self._update_title()
@@ -301,7 +298,10 @@ class InspectScreen(Screen):
 
     def _show_checkpoint_error(self, step: int, message: str) -> None:
         """Mark a checkpoint as unreadable and show the error, keeping the others usable."""
-        logger.warning(message)
+        self.log.warning(message)  # the notification shows it, so not the root logger too
+        if message not in self.problems:
+            self.problems.append(message)
+            self._update_title()
         self.query_one(CheckpointList).mark_error(step, message)
         self.query_one(ClockPlot).show_message(f"checkpoint {step} is unreadable")
         self.query_one(FrequencyEnergyPlot).set_record(None)
