@@ -13,7 +13,8 @@ JSON schema, version ``SCHEMA_VERSION`` (non-finite numbers are written as null)
           ...every field of engine.summary.RunSummary.to_dict(): name, path (as given),
           state, step, message, config, task, device, versions, num_records, final,
           best_test_acc, best_test_acc_step, min_test_loss, min_test_loss_step, grok_step,
-          at_grok, top_frequencies, checkpoints, problems,
+          at_grok, top_frequencies, checkpoints, problems (here also each checkpoint
+          whose weights file is missing or corrupt),
           "bound_check": {
             "records": int,                        # records checked
             "violations": [{"step": int, "bound": "acc_gap_bound" | "loss_gap_bound",
@@ -54,6 +55,7 @@ from pathlib import Path
 from typing import Any
 
 from engine import __version__
+from engine.checkpoint_geometry import checkpoint_problem
 from engine.metrics import GROK_THRESHOLD
 from engine.runs import Run
 from engine.summary import RunSummary, summarize_run
@@ -231,16 +233,46 @@ class Report:
         """Whether every expectation passed (true when none was requested)."""
         return all(result.passed for result in self.expectations)
 
+    @property
+    def problems(self) -> list[str]:
+        """What could not be read in any run: unreadable metrics lines, checkpoints, status."""
+        return [problem for run in self.runs for problem in run.summary.problems]
+
+
+class _MetricsReadOnce(Run):
+    """A run whose metrics log is read once, however often it is asked for.
+
+    The summary and the report both need the records, and each read of a log with an
+    unreadable line logs that line again.
+    """
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self._metrics: tuple[list[dict[str, Any]], list[int]] | None = None
+
+    def read_metrics_with_errors(self) -> tuple[list[dict[str, Any]], list[int]]:
+        """Return the records and unreadable line numbers of the first read."""
+        if self._metrics is None:
+            self._metrics = super().read_metrics_with_errors()
+        return self._metrics
+
 
 def report_run(run: Run, expectations: Expectations) -> RunReport:
-    """Summarise one run, check its bounds and judge the expectations.
+    """Summarise one run, check its checkpoints and bounds, and judge the expectations.
+
+    A checkpoint whose weights file is missing or corrupt is added to the summary's problems.
 
     Raises:
         RunError: the run folder or its metrics log cannot be read.
     """
+    run = _MetricsReadOnce(run.path)
     summary = summarize_run(run)
     if not summary.name:  # a run given as "." or ".."
         summary.name = Path(summary.path).resolve().name
+    for checkpoint in summary.checkpoints:
+        problem = checkpoint_problem(run, checkpoint["step"])
+        if problem:
+            summary.problems.append(problem)
     records = run.read_metrics()
     bounds = check_bounds(records)
     return RunReport(summary, records, bounds, check_expectations(summary, bounds, expectations))

@@ -387,6 +387,58 @@ def test_subprocess_ascii_encoding(grokked_run):
     assert b"```text" in completed.stdout
 
 
+# damaged runs
+
+
+def garble_metrics_line(run_path: Path, index: int) -> Path:
+    """Replace the metrics line at 0-based ``index`` with text that is not JSON."""
+    log = run_path / "metrics.jsonl"
+    lines = log.read_text(encoding="utf-8").splitlines(keepends=True)
+    lines[index] = "not json\n"
+    log.write_text("".join(lines), encoding="utf-8")
+    return log
+
+
+def test_garbled_metrics_line_exit_2(grokked_copy):
+    log = garble_metrics_line(grokked_copy, 3)
+    result = report(str(grokked_copy))
+    assert result.exit_code == 2
+    assert "Problems reading the run" in result.stdout
+    assert result.stdout.startswith("# grok-tui report\n")
+    assert f"warning: {log}: skipped unreadable line 4" in result.stderr
+
+
+def test_corrupt_checkpoint_exit_2(grokked_copy):
+    run = Run.open(grokked_copy)
+    weights, _ = run.checkpoint_paths(run.checkpoint_steps()[-1])
+    weights.write_bytes(weights.read_bytes()[:100])
+    result = report(str(grokked_copy))
+    assert result.exit_code == 2
+    assert f"checkpoint {weights} is corrupt" in result.stdout
+    assert f"warning: checkpoint {weights} is corrupt" in result.stderr
+
+
+def test_problem_beats_failed_expectation(grokked_copy, short_run):
+    garble_metrics_line(grokked_copy, 3)
+    result = report(str(grokked_copy), str(short_run), "--expect-grok")
+    assert result.exit_code == 2
+    assert "expectation failed: --expect-grok on run short" in result.stderr
+
+
+def test_subprocess_warns_once(grokked_copy):
+    garble_metrics_line(grokked_copy, 3)
+    completed = subprocess.run(
+        [sys.executable, "-m", "grok_tui", "report", str(grokked_copy)],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        env=subprocess_env(PYTHONIOENCODING="utf-8"),
+        timeout=120,
+    )
+    stderr = completed.stderr.decode("utf-8")
+    assert completed.returncode == 2
+    assert stderr.count("unreadable line") == 1
+
+
 # text charts
 
 

@@ -1,8 +1,16 @@
-"""The ``report`` command: a Markdown and JSON report on runs, with expectations for CI."""
+"""The ``report`` command: a Markdown and JSON report on runs, with expectations for CI.
+
+Exit codes: 2 for invalid arguments or input that cannot be read, including a readable run
+with an unreadable metrics line, checkpoint or status file; 1 when an expectation failed or
+the run trained by --train diverged; 0 otherwise. A damaged run exits 2 even when an
+expectation also failed, because its verdicts rest on incomplete data. The full report is
+written before either code.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import sys
 from pathlib import Path
@@ -14,11 +22,13 @@ from typer.core import TyperCommand
 from engine.config import resolve_config
 from engine.runs import CONFIG_FILE, Run, RunError, default_run_name, list_runs
 from grok_tui.commands.train import TRAIN_HELP, train_command
-from grok_tui.errors import fail
+from grok_tui.errors import USAGE_ERROR, fail
+from grok_tui.logs import root_handlers_replaced
 from grok_tui.report import Expectations, Report, build_report, render_markdown, report_to_json
 from grok_tui.textcharts import MIN_WIDTH
 
 EXIT_EXPECTATION_FAILED = 1
+EXIT_RUN_PROBLEM = USAGE_ERROR  # a damaged run is bad input, like an invalid argument
 MAX_WIDTH = 400
 
 REPORT_HELP = """Report on runs as Markdown, and fail when a run misses an expectation.
@@ -33,8 +43,11 @@ trains a fresh run headless first, as 'grok-tui train --headless' would, with it
 stderr, then reports on it. --out names the report file, so give the runs folder of the new
 run with --train-out. Example: grok-tui report --train --p 59 --steps 3000 --expect-grok.
 
-Exit code 0 when every expectation passed, 1 when one failed (or the run trained by --train
-diverged), 2 for invalid arguments or unreadable runs.
+Problems reading a run (an unreadable metrics line, checkpoint or status file) are listed in
+the report and printed as warnings on stderr. Exit code 0 when every expectation passed, 1
+when one failed (or the run trained by --train diverged), 2 for invalid arguments, unreadable
+runs, or any problem reading a run; 2 takes precedence over 1. The full report is written
+in every case except invalid arguments and runs that cannot be opened.
 """
 
 
@@ -91,7 +104,7 @@ def report_command(
         typer.Option(min=0, help="Fail unless every run grokked by this step."),
     ] = None,
 ) -> None:
-    """Report on runs as Markdown and JSON; exit 1 when an expectation fails."""
+    """Report on runs as Markdown and JSON; exit 1 when an expectation fails, 2 on bad input."""
     arguments = list(arguments or [])
     _check_output_paths(out, json_file)
     train_code = 0
@@ -106,7 +119,10 @@ def report_command(
     expectations = Expectations(expect_grok, expect_bounds, expect_max_steps)
     try:
         runs = [Run.open(path) for path in run_paths]
-        report = build_report(runs, expectations)
+        # every warning the engine logs while reading a run is also one of its problems,
+        # which are printed below, so the log lines would repeat them
+        with root_handlers_replaced(logging.NullHandler()):
+            report = build_report(runs, expectations)
     except RunError as error:
         fail(str(error))
 
@@ -115,6 +131,10 @@ def report_command(
         if not result.passed:
             message = f"expectation failed: --{result.name} on run {result.run}: {result.reason}"
             typer.echo(message, err=True)
+    for problem in report.problems:
+        typer.echo(f"warning: {problem}", err=True)
+    if report.problems:
+        raise typer.Exit(EXIT_RUN_PROBLEM)
     if not report.passed or train_code == EXIT_EXPECTATION_FAILED:
         raise typer.Exit(EXIT_EXPECTATION_FAILED)
 
