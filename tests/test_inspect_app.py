@@ -26,7 +26,7 @@ from engine.metrics import evaluate
 from engine.models import build_model
 from engine.runs import CONFIG_FILE, METRICS_FILE, Run
 from engine.tasks import Task
-from grok_tui.inspect_app import InspectApp
+from grok_tui.inspect_app import InspectApp, print_problems
 from grok_tui.screens.inspect import InspectScreen, MetricsFollower
 from grok_tui.widgets.checkpoints import CheckpointList, FrequencyEnergyPlot
 from grok_tui.widgets.clock import ClockPlot
@@ -382,3 +382,28 @@ async def test_corrupt_checkpoint_not_logged(run_path: Path):
         assert stream.getvalue() == ""
     finally:
         root.handlers = saved
+
+
+@run_async
+async def test_problems_printed_after_exit(run_path: Path):
+    metrics = run_path / METRICS_FILE
+    lines = metrics.read_text(encoding="utf-8").splitlines(keepends=True)
+    lines[2] = "not json\n"
+    metrics.write_text("".join(lines), encoding="utf-8")
+    app = InspectApp(run_path, is_run=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("q")
+    stderr = io.StringIO()
+    code = print_problems(app, stderr)
+    assert code == 2
+    assert stderr.getvalue() == f"warning: {metrics}: skipped unreadable line 3\n"
+
+
+@run_async
+async def test_readable_run_exit_0(run_path: Path):
+    app = InspectApp(run_path, is_run=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("q")
+    stderr = io.StringIO()
+    assert print_problems(app, stderr) == 0
+    assert stderr.getvalue() == ""
