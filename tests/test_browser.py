@@ -18,6 +18,7 @@ from grok_tui.inspect_app import InspectApp
 from grok_tui.screens.browser import RunBrowserScreen
 from grok_tui.screens.compare import CompareScreen, OverlayPlot
 from grok_tui.screens.inspect import InspectScreen
+from grok_tui.widgets.size_notice import SizeNotice
 
 SEEDS = {"alpha": 2, "beta": 0, "gamma": 1}
 
@@ -214,3 +215,21 @@ async def test_browser_empty_folder_message(tmp_path: Path):
         await pilot.pause()
         status = str(app.screen.query_one("#browser-status", Static).render())
         assert f"no runs in {tmp_path}" in status
+
+
+@run_async
+async def test_small_terminal_shows_notice(runs_folder: Path):
+    app = InspectApp(runs_folder, is_run=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = app.screen
+        notice = screen.query_one(SizeNotice)
+        await pilot.resize_terminal(40, 10)
+        await pilot.pause()
+        assert notice.display
+        assert "needs at least 60x12 (now 40x10)" in str(notice.render())
+        assert not screen.query_one(DataTable).display
+
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause()
+        assert not notice.display
+        assert screen.query_one(DataTable).display

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from textual.widgets import Static
+from textual.widgets import Static, TabbedContent
 
 from engine.checkpoint_geometry import (
     checkpoint_geometry,
@@ -31,6 +31,7 @@ from grok_tui.screens.inspect import InspectScreen, MetricsFollower
 from grok_tui.widgets.checkpoints import CheckpointList, FrequencyEnergyPlot
 from grok_tui.widgets.clock import ClockPlot
 from grok_tui.widgets.panes import MetricsPanes
+from grok_tui.widgets.size_notice import SizeNotice
 from tests.conftest import run_async
 
 SIZE = (80, 24)
@@ -407,3 +408,21 @@ async def test_readable_run_exit_0(run_path: Path):
     stderr = io.StringIO()
     assert print_problems(app, stderr) == 0
     assert stderr.getvalue() == ""
+
+
+@run_async
+async def test_small_terminal_shows_notice(run_path: Path):
+    app = InspectApp(run_path, is_run=True)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        notice = screen.query_one(SizeNotice)
+        await pilot.resize_terminal(40, 12)
+        await pilot.pause()
+        assert notice.display
+        assert "needs at least 60x20 (now 40x12)" in str(notice.render())
+        assert not screen.query_one(TabbedContent).display
+
+        await pilot.resize_terminal(*SIZE)
+        await pilot.pause()
+        assert not notice.display
+        assert screen.query_one(TabbedContent).display

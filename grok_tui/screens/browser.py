@@ -28,6 +28,7 @@ from grok_tui.commands.runs import (
     no_runs_message,
     run_row,
 )
+from grok_tui.widgets.size_notice import MinimumSize, SizeNotice
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +49,7 @@ def _signature(path: Path) -> FileSignature:
     return tuple(result)
 
 
-class RunBrowserScreen(Screen):
+class RunBrowserScreen(MinimumSize, Screen):
     """A table of the runs under a folder, kept up to date while runs train.
 
     Enter opens a run, space marks it, ``c`` overlays the curves of the marked runs.
@@ -74,6 +75,10 @@ class RunBrowserScreen(Screen):
         padding: 0 1;
         color: $text-muted;
     }
+    RunBrowserScreen.-too-small #browser-title, RunBrowserScreen.-too-small #browser-filter,
+    RunBrowserScreen.-too-small DataTable, RunBrowserScreen.-too-small #browser-status {
+        display: none;
+    }
     """
 
     BINDINGS = [
@@ -85,6 +90,8 @@ class RunBrowserScreen(Screen):
         Binding("slash", "focus_filter", "Filter"),
     ]
     REFRESH_SECONDS = 2.0
+    MIN_WIDTH = 60
+    MIN_HEIGHT = 12  # the table still shows a few rows below the filter
 
     def __init__(self, folder: Path) -> None:
         """Create the browser for ``folder``."""
@@ -99,13 +106,14 @@ class RunBrowserScreen(Screen):
         self._signatures: dict[str, FileSignature] = {}
 
     def compose(self) -> ComposeResult:
-        """Lay out the title, the filter, the table and the status line."""
+        """Lay out the title, the filter, the table, the status line and the size notice."""
         yield Static(Text(f"runs in {self.folder}"), id="browser-title")
         yield Input(placeholder="filter by name, op, model or status (/)", id="browser-filter")
         yield DataTable(
             id="browser-table", cursor_type="row", zebra_stripes=True, fixed_columns=2
         )
         yield Static(id="browser-status")
+        yield SizeNotice()
         yield Footer()
 
     def on_mount(self) -> None:

@@ -27,6 +27,7 @@ from engine.runs import METRICS_FILE, Run, RunError
 from grok_tui.widgets.checkpoints import CheckpointList, FrequencyEnergyPlot
 from grok_tui.widgets.clock import ClockPlot
 from grok_tui.widgets.panes import MetricsPanes
+from grok_tui.widgets.size_notice import MinimumSize, SizeNotice
 
 
 @dataclass
@@ -96,7 +97,7 @@ class MetricsFollower:
         return update
 
 
-class InspectScreen(Screen):
+class InspectScreen(MinimumSize, Screen):
     """One run: the training panes from its metrics log, and its checkpoints' geometry.
 
     While the run is still training the screen follows its metrics log and checkpoints.
@@ -123,6 +124,9 @@ class InspectScreen(Screen):
     }
     InspectScreen #checkpoint-plots {
         width: 1fr;
+    }
+    InspectScreen.-too-small #inspect-title, InspectScreen.-too-small TabbedContent {
+        display: none;
     }
     """
 
@@ -152,7 +156,7 @@ class InspectScreen(Screen):
         self._follow_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
-        """Lay out the title, the panes tab, the checkpoints tab and the footer."""
+        """Lay out the title, the panes tab, the checkpoints tab, the size notice and the footer."""
         yield Static(Text(str(self.path)), id="inspect-title")
         with TabbedContent(initial="curves-tab"):
             with TabPane("curves", id="curves-tab"):
@@ -165,6 +169,7 @@ class InspectScreen(Screen):
                     with Vertical(id="checkpoint-plots"):
                         yield ClockPlot(id="clock")
                         yield FrequencyEnergyPlot(id="energy")
+        yield SizeNotice()
         yield Footer()
 
     def on_mount(self) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 
 from rich.table import Table
 from rich.text import Text
-from textual import events, work
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -25,6 +25,7 @@ from engine.config import TrainConfig
 from engine.training import Progress, TrainControl, TrainResult, train
 from grok_tui.commands.train import PreparedRun
 from grok_tui.widgets.panes import MetricsPanes
+from grok_tui.widgets.size_notice import MinimumSize, SizeNotice
 from grok_tui.widgets.status import TrainingStatus
 
 EXIT_OK = 0
@@ -141,7 +142,7 @@ def _key_name(key: str) -> str:
     return {"question_mark": "?"}.get(key, key)
 
 
-class TrainingScreen(Screen[None]):
+class TrainingScreen(MinimumSize, Screen[None]):
     """Trains a prepared run, or replays recorded metrics, and draws the metrics panes.
 
     Args:
@@ -158,15 +159,6 @@ class TrainingScreen(Screen[None]):
         color: $text;
     }
     TrainingScreen #banner.-shown {
-        display: block;
-    }
-    TrainingScreen #size-notice {
-        display: none;
-        height: 1fr;
-        content-align: center middle;
-        text-style: bold;
-    }
-    TrainingScreen.-too-small #size-notice {
         display: block;
     }
     TrainingScreen.-too-small MetricsPanes, TrainingScreen.-too-small TrainingStatus {
@@ -213,13 +205,12 @@ class TrainingScreen(Screen[None]):
             run_name, device, records = self.replay.run_name, self.replay.device, []
         yield Static(id="banner")
         yield MetricsPanes(records, id="panes")
-        yield Static(self._size_notice_text(), id="size-notice")
+        yield SizeNotice(id="size-notice")
         yield TrainingStatus(self.config, run_name, device, id="status")
         yield Footer()
 
     def on_mount(self) -> None:
-        """Start training, or show the replayed records, and check the terminal size."""
-        self._check_size(self.app.size.width, self.app.size.height)
+        """Start training, or show the replayed records."""
         if self.replay is not None:
             self._show_records(self.replay.records)
             self.query_one(TrainingStatus).show_state("replay")
@@ -235,10 +226,6 @@ class TrainingScreen(Screen[None]):
         The worker thread runs in the event loop's executor, which the loop joins on exit.
         """
         self.control.request_stop()
-
-    def on_resize(self, event: events.Resize) -> None:
-        """Show the size notice while the terminal is smaller than the minimum."""
-        self._check_size(event.size.width, event.size.height)
 
     def on_record_added(self, message: RecordAdded) -> None:
         """Draw a new record."""
@@ -397,19 +384,9 @@ class TrainingScreen(Screen[None]):
         banner.update(Text(message))
         banner.add_class("-shown")
 
-    def _check_size(self, width: int, height: int) -> None:
-        """Hide the panes behind a notice while the terminal is below the minimum size."""
-        too_small = width < self.MIN_WIDTH or height < self.MIN_HEIGHT
-        self.set_class(too_small, "-too-small")
-        if too_small:
-            self.query_one("#size-notice", Static).update(self._size_notice_text(width, height))
-
-    def _size_notice_text(self, width: int = 0, height: int = 0) -> Text:
-        """Return the notice shown while the terminal is too small."""
-        notice = Text(
-            f"needs at least {self.MIN_WIDTH}x{self.MIN_HEIGHT} (now {width}x{height}): "
-            "enlarge the terminal"
-        )
+    def size_notice_text(self, width: int, height: int) -> Text:
+        """Return the notice shown while the terminal is too small, saying training goes on."""
+        notice = super().size_notice_text(width, height)
         if self.training:
             notice.append("\ntraining continues meanwhile")
         return notice
