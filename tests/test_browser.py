@@ -233,3 +233,23 @@ async def test_small_terminal_shows_notice(runs_folder: Path):
         await pilot.pause()
         assert not notice.display
         assert screen.query_one(DataTable).display
+
+
+def escape_label(screen) -> str:
+    """Return the footer description of the escape key on ``screen``."""
+    return screen.active_bindings["escape"].binding.description
+
+
+@run_async
+async def test_escape_labels_follow_stack(runs_folder: Path):
+    app = InspectApp(runs_folder, is_run=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert escape_label(app.screen) == "Quit"
+        await pilot.press("slash")
+        await pilot.pause()
+        assert escape_label(app.screen) == "Back"
+        await pilot.press("escape", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, InspectScreen)
+        assert escape_label(app.screen) == "Back"

@@ -426,3 +426,19 @@ async def test_small_terminal_shows_notice(run_path: Path):
         await pilot.pause()
         assert not notice.display
         assert screen.query_one(TabbedContent).display
+
+
+def escape_label(screen) -> str:
+    """Return the footer description of the escape key on ``screen``."""
+    return screen.active_bindings["escape"].binding.description
+
+
+@run_async
+async def test_escape_reads_quit_alone(run_path: Path):
+    app = InspectApp(run_path, is_run=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert escape_label(app.screen) == "Quit"
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not app.is_running

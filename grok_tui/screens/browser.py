@@ -82,7 +82,9 @@ class RunBrowserScreen(MinimumSize, Screen):
     """
 
     BINDINGS = [
+        # one of the two escape bindings is active, so the footer names what escape does
         Binding("escape", "close", "Back"),
+        Binding("escape", "app.quit", "Quit"),
         Binding("space", "toggle_mark", "Mark"),
         Binding("c", "compare", "Compare"),
         Binding("s", "cycle_sort", "Sort"),
@@ -304,11 +306,18 @@ class RunBrowserScreen(MinimumSize, Screen):
         """Move the focus to the filter."""
         self.query_one(Input).focus()
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Disable "close" on the only screen unless the filter has the focus.
+
+        Escape then quits the app instead.
+        """
+        if action == "close":
+            return len(self.app.screen_stack) > 1 or self.query_one(Input).has_focus
+        return True
+
     def action_close(self) -> None:
-        """Leave the filter, or close the browser (quit when it is the only screen)."""
+        """Leave the filter, or return to the previous screen."""
         if self.query_one(Input).has_focus:
             self.query_one(DataTable).focus()
-        elif len(self.app.screen_stack) > 1:
-            self.app.pop_screen()
         else:
-            self.app.exit()
+            self.app.pop_screen()

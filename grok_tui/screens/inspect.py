@@ -131,7 +131,9 @@ class InspectScreen(MinimumSize, Screen):
     """
 
     BINDINGS = [
+        # one of the two escape bindings is active, so the footer names what escape does
         Binding("escape", "close", "Back"),
+        Binding("escape", "app.quit", "Quit"),
         Binding("t", "switch_tab", "Tab"),
         Binding("f", "next_frequency", "Next k"),
         Binding("F", "previous_frequency", "Previous k"),
@@ -377,12 +379,15 @@ class InspectScreen(MinimumSize, Screen):
         tabs = self.query_one(TabbedContent)
         tabs.active = "checkpoints-tab" if tabs.active == "curves-tab" else "curves-tab"
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Disable "close" on the only screen, where escape quits the app instead."""
+        if action == "close":
+            return len(self.app.screen_stack) > 1
+        return True
+
     def action_close(self) -> None:
-        """Return to the previous screen, or quit when this is the only one."""
-        if len(self.app.screen_stack) > 1:
-            self.app.pop_screen()
-        else:
-            self.app.exit()
+        """Return to the previous screen."""
+        self.app.pop_screen()
 
 
 def checkpoint_stats(record: dict[str, Any]) -> str:
