@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from rich.console import Console
 from textual.app import App
 
 from grok_tui.commands.train import PreparedRun
+from grok_tui.headless import summary_lines
 from grok_tui.logs import LogNotifications
 from grok_tui.screens.training import EXIT_FAILED, Replay, TrainingScreen
 
@@ -35,14 +37,33 @@ class TrainingApp(LogNotifications, App[None]):
 
 
 def run_training_app(prepared: PreparedRun) -> int:
-    """Train ``prepared`` in the live explorer and return the exit code.
+    """Train ``prepared`` in the live explorer, print the run summary, return the exit code.
 
     Returns:
         0 when training finished or was stopped, 1 when it diverged or raised an error.
     """
     app = TrainingApp(prepared)
     app.run()
+    console = Console(highlight=False, soft_wrap=True)
+    for line in end_summary(app):
+        console.print(line, markup=False)
     if app.return_code not in (None, 0):
         return EXIT_FAILED
     return app.training_screen.exit_code
 
+
+
+def end_summary(app: TrainingApp) -> list[str]:
+    """Return the lines printed once the app has closed: the headless summary of the result.
+
+    When training raised an error there is no result, so the lines give the run and the error.
+    """
+    screen = app.training_screen
+    if screen.result is not None:
+        return summary_lines(screen.result)
+    if screen.prepared is None:  # a replay trains nothing
+        return []
+    lines = [f"run       {screen.prepared.run.path}"]
+    if screen.error_message:
+        lines.append(f"status    failed: {screen.error_message}")
+    return lines

@@ -12,7 +12,7 @@ from textual.pilot import Pilot
 from textual.widgets import Static
 
 from engine.runs import Run
-from grok_tui.app import TrainingApp
+from grok_tui.app import TrainingApp, end_summary
 from grok_tui.commands.train import PreparedRun
 from grok_tui.screens.training import HelpScreen, Replay, TrainingScreen
 from grok_tui.widgets.curves import StepChart
@@ -297,3 +297,29 @@ async def test_log_warning_shown_as_notification() -> None:
         assert root.handlers[0].stream is stream
     finally:
         root.handlers = saved
+
+
+@run_async
+async def test_summary_printed_after_quit(tmp_path: Path) -> None:
+    app = live_app(tmp_path, steps=60)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = training_screen(app)
+        await wait_until(pilot, lambda: not screen.training)
+        await pilot.press("q")
+    lines = end_summary(app)
+    assert lines[0] == f"run       {tmp_path / 'live'}"
+    assert lines[1].startswith("status    finished at step 60 ")
+    assert lines[-1].startswith("grokked   no")
+
+
+@run_async
+async def test_summary_names_training_error(tmp_path: Path) -> None:
+    app = live_app(tmp_path, steps=ENDLESS_STEPS)
+    (tmp_path / "live" / "split.json").mkdir()  # writing the split now fails
+    async with app.run_test(size=SIZE) as pilot:
+        screen = training_screen(app)
+        await wait_until(pilot, lambda: not screen.training)
+        await pilot.press("q")
+    lines = end_summary(app)
+    assert lines[0] == f"run       {tmp_path / 'live'}"
+    assert lines[1].startswith("status    failed: training failed at step 0: ")

@@ -188,6 +188,7 @@ class TrainingScreen(MinimumSize, Screen[None]):
         self.control = TrainControl()
         self.training = False  # True from the worker's start until TrainingEnded arrives
         self.result: TrainResult | None = None
+        self.error_message = ""  # why training raised an error, when it did
         self.exit_code = EXIT_OK
         self._quit_when_ended = False
 
@@ -247,7 +248,8 @@ class TrainingScreen(MinimumSize, Screen[None]):
             self.exit_code = EXIT_FAILED
             step = status.step
             text = f"training failed at step {step}: {type(message.error).__name__}: "
-            self.log.error(text + str(message.error))
+            self.error_message = text + str(message.error)
+            self.log.error(self.error_message)
             self._show_banner(text + str(message.error))
             status.show_state("failed", f"at step {step}")
             self.notify(text + str(message.error), severity="error", markup=False, timeout=10)
