@@ -323,3 +323,15 @@ async def test_summary_names_training_error(tmp_path: Path) -> None:
     lines = end_summary(app)
     assert lines[0] == f"run       {tmp_path / 'live'}"
     assert lines[1].startswith("status    failed: training failed at step 0: ")
+
+
+@run_async
+async def test_notification_above_status_bar() -> None:
+    app = replay_app()
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await pilot.press("s")  # "nothing to stop" while replaying
+        await pilot.pause()
+        screen = training_screen(app)
+        toast = screen.query_one("Toast")  # Textual exports no public Toast class
+        status = screen.query_one(TrainingStatus)
+        assert toast.region.bottom <= status.region.y

@@ -161,6 +161,10 @@ class TrainingScreen(MinimumSize, Screen[None]):
     TrainingScreen #banner.-shown {
         display: block;
     }
+    TrainingScreen > ToastRack {
+        /* notifications stack above the status bar (3 lines) and the footer, not over them */
+        margin-bottom: 4;
+    }
     TrainingScreen.-too-small MetricsPanes, TrainingScreen.-too-small TrainingStatus {
         display: none;
     }
