@@ -33,7 +33,7 @@ folder opens the run browser. With --print, or when stdout is not a terminal, it
 plain-text summary instead, and --json prints the summary as JSON. Exit code 2 when PATH
 is not a readable run or folder of runs. Problems inside a readable run, such as an
 unreadable metrics line or checkpoint, are printed as warnings on stderr after the summary
-of everything still readable, and also exit with code 2.
+(or after the app closes) of everything still readable, and also exit with code 2.
 """
 
 
@@ -218,6 +218,6 @@ def inspect_command(
     except RunError as error:
         fail(str(error))
 
-    from grok_tui.inspect_app import InspectApp
+    from grok_tui.inspect_app import run_inspect_app
 
-    InspectApp(path, is_run=run is not None).run()
+    raise typer.Exit(run_inspect_app(path, is_run=run is not None))
