@@ -46,7 +46,7 @@ class MetricsPanes(Widget):
     }
     """
 
-    REDRAW_INTERVAL = 0.25  # seconds; at most 4 redraws a second while records stream in
+    REDRAW_INTERVAL = 1.0  # seconds; at most 1 redraw a second while records stream in
 
     def __init__(
         self, records: Iterable[dict[str, Any]] = (), *, id: str | None = None
