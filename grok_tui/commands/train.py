@@ -150,14 +150,17 @@ def train_command(
     device: Annotated[
         str | None, typer.Option(help="auto, cpu, cuda or mps. [default: auto]")
     ] = None,
-    out: Annotated[Path, typer.Option(help="Folder that holds the runs.")] = Path("runs"),
+    out: Annotated[Path, typer.Option(help="Parent folder of the run folders.")] = Path("runs"),
     name: Annotated[
         str | None, typer.Option(help="Run folder name. [default: op-pP-model-sSEED-time]")
     ] = None,
     resume: Annotated[
-        Path | None, typer.Option(help="Continue this run folder from its newest checkpoint.")
+        Path | None,
+        typer.Option(help="Continue this run folder from its newest loadable checkpoint."),
     ] = None,
-    force: Annotated[bool, typer.Option(help="Replace an existing run of the same name.")] = False,
+    force: Annotated[
+        bool, typer.Option(help="Delete and replace an existing run of the same name.")
+    ] = False,
     headless: Annotated[
         bool, typer.Option(help="Print progress instead of opening the live explorer.")
     ] = False,
