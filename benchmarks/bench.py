@@ -191,7 +191,7 @@ def step_flops(config: TrainConfig, train_pairs: int, test_pairs: int, implement
 
 
 class EngineStepper:
-    """The engine loop's update, step for step, without evaluations, checkpoints or callbacks.
+    """Replay the engine loop's update step for step, with no evaluation, checkpoint or callback.
 
     Args:
         session: a session from ``engine.training._build_session``.

@@ -1,6 +1,6 @@
 """Checkpoints as safetensors: model weights in one file, training state in another.
 
-``step_SSSSSSSS.model.safetensors`` holds the model's ``state_dict``. The state file holds the
+``step_SSSSSSSS.model.safetensors`` contains the model's ``state_dict``. The state file contains the
 optimizer's tensors under ``optimizer.<param index>.<name>`` and the RNG states under
 ``rng.<name>``; its metadata holds the step, the elapsed training time and the optimizer's
 param groups as JSON. Loading needs no pickle. The state file is written first, so a weights

@@ -103,8 +103,8 @@ def complement_projector(n: int, frequencies: list[int]) -> Tensor:
     λ_W·||Π_⊥ W_U||_F^2 + λ_H·mean_x ||Π_⊥ z(x)||^2.
     """
     assert n >= 1, f"the group order n must be at least 1, got {n}"
-    kept = _validate_frequencies(n, [0, *frequencies])
-    rows = _frequency_rows(n, kept)
+    kept_frequencies = _validate_frequencies(n, [0, *frequencies])
+    rows = _frequency_rows(n, kept_frequencies)
     return torch.eye(n, dtype=torch.float64) - rows.T @ rows
 
 

@@ -1,7 +1,7 @@
 """Crash-safe file primitives: atomic replacement and an append-only JSON Lines log.
 
 Whole files are written to a temporary file in the same folder, flushed to disk and renamed
-over the target, so a reader or a killed writer sees the old file or the new one, never a mix.
+over the target, so a reader or a killed writer finds the old file or the new one, never a mix.
 The metrics log is the exception: it is appended to one line at a time, so a kill can leave a
 cut-off last line, which ``read_jsonl`` skips.
 """

@@ -203,8 +203,8 @@ def test_regularizer_projector_in_index_order() -> None:
     task = config.task
     projector = _regularizer_projector(config, task, torch.device("cpu")).double()
     basis, frequency = fourier_basis(task.n)
-    kept = basis[(frequency == 1) | (frequency == 2)]  # (4, n) rows in group coordinates
-    unembedding_in_index_order = kept.T[task.coordinate]  # row i is class index i
+    kept_rows = basis[(frequency == 1) | (frequency == 2)]  # (4, n) rows in group coordinates
+    unembedding_in_index_order = kept_rows.T[task.coordinate]  # row i is class index i
     residual = projector @ unembedding_in_index_order
     assert residual.abs().max() < 1e-6
     outside = basis[frequency == 4].T[task.coordinate]  # the frequency the set leaves out

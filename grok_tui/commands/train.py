@@ -54,8 +54,8 @@ def prepare_run(
     """
     if resume is not None:
         run = Run.open(resume)
-        given = sorted(key for key, value in overrides.items() if value is not None)
-        fixed = [key for key in given if key not in RESUMABLE_FLAGS]
+        changed_keys = sorted(key for key, value in overrides.items() if value is not None)
+        fixed = [key for key in changed_keys if key not in RESUMABLE_FLAGS]
         if fixed:
             raise ValueError(
                 f"--resume continues {run.path} with its saved config, so {', '.join(fixed)} "
@@ -63,7 +63,7 @@ def prepare_run(
             )
         saved_config = run.train_config()
         saved = saved_config.to_dict()
-        saved.update({key: overrides[key] for key in given})
+        saved.update({key: overrides[key] for key in changed_keys})
         config = resolve_config(saved.pop("preset"), **saved)
         device = str(resolve_device(config.device))
         run.ensure_not_running()

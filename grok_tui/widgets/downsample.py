@@ -44,7 +44,7 @@ def pick_indices(positions: Sequence[float], max_points: int) -> list[int]:
 
     Args:
         positions: ascending axis positions of the records (log10(step + 1) or the step).
-        max_points: the most points to draw, usually the chart width in cells.
+        max_points: the maximum number of points to draw, usually the chart width in cells.
 
     Returns:
         Ascending indices into ``positions``, without repeats.
